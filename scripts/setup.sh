@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what vouch needs to run from a checkout: Node 24 LTS when the system's is older,
+# the locked npm packages, and the compiled CLI (dist/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+stamp=node_modules/.vouch-installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ "$(cat "$stamp")" != "$(node --version)" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  node --version > "$stamp"
+fi
+npm run -s build

@@ -1,0 +1,123 @@
+/**
+ * The seams between the engine, the verifiers and the policy.
+ * Verifiers are plain objects handed to the engine in an array; nothing registers itself.
+ */
+import type { Cache } from '../cache/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { ImageReference, LayoutReference } from '../reference/types.js';
+import type { Descriptor, Repository } from '../registry/types.js';
+
+/** The image being decided on, resolved to a digest. */
+export interface Subject {
+  /** Normalized reference without tag or digest, e.g. `docker.io/library/alpine` or `oci:/dir`. */
+  readonly name: string;
+  /** The reference as parsed. */
+  readonly reference: ImageReference | LayoutReference;
+  /** The manifest descriptor the reference resolved to (digest checked). */
+  readonly descriptor: Descriptor;
+  /** Where the image and its artifacts are read from. */
+  readonly repository: Repository;
+}
+
+/** How an artifact was found. */
+export type ArtifactSource = 'referrers-api' | 'referrers-tag' | 'cosign-tag' | 'layout';
+
+/** The cosign tag schema's kinds (`sha256-<hex>.sig|.att|.sbom`); `referrer` for OCI referrers. */
+export type ArtifactKind = 'referrer' | 'cosign-signature' | 'cosign-attestation' | 'cosign-sbom';
+
+/** A supply-chain artifact attached to a subject (or to another artifact). */
+export interface Artifact {
+  /** Descriptor of the artifact's manifest; `artifactType` set from the manifest when known. */
+  readonly descriptor: Descriptor;
+  readonly kind: ArtifactKind;
+  readonly source: ArtifactSource;
+  /** Artifacts attached to this artifact (signatures of an SBOM), to the configured depth. */
+  readonly referrers: readonly Artifact[];
+}
+
+export type Outcome = 'verified' | 'failed' | 'inconclusive';
+
+/**
+ * Stable reason codes. Verifiers may add their own (kebab-case); these are the shared ones.
+ */
+export type CommonReason =
+  | 'ok'
+  | 'no-signature'
+  | 'untrusted-signer'
+  | 'invalid-signature'
+  | 'integrity'
+  | 'digest-mismatch'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'revoked'
+  | 'malformed'
+  | 'unsupported'
+  | 'timeout'
+  | 'unreachable'
+  | 'error'
+  | 'policy-skip';
+
+/** One verifier's verdict on one artifact. */
+export interface Report {
+  readonly verifier: string;
+  readonly artifact: Pick<Descriptor, 'digest' | 'mediaType' | 'artifactType'> & { readonly size?: number };
+  readonly outcome: Outcome;
+  /** Short stable code (`CommonReason` or verifier-specific kebab-case). */
+  readonly reason: string;
+  /** A sentence a person can act on. */
+  readonly message: string;
+  /** Facts about what was verified: signer identity, timestamps, predicate, … (no secrets). */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** Reports on artifacts attached to this one. */
+  readonly nested: readonly Report[];
+}
+
+/** What a verifier gets besides the subject and the artifact. Trust material is in the verifier itself. */
+export interface VerifyContext {
+  readonly repository: Repository;
+  /** The deadline of the whole decision. */
+  readonly signal: AbortSignal;
+  readonly cache: Cache;
+  /** The verification time (wall clock unless the caller fixes it, e.g. for tests and vectors). */
+  readonly now: Date;
+  readonly logger: Logger;
+}
+
+/** A verifier of one artifact format. */
+export interface Verifier {
+  /** Stable name used by policies and reports: `notation`, `cosign`, `atproto`, … */
+  readonly name: string;
+  /** True when this verifier understands `artifact` (by artifactType / media types / kind). */
+  accepts(artifact: Artifact): boolean;
+  /**
+   * Verifies one artifact against `subject`. Returns a Report for every failure it can name;
+   * throws only for bugs (the engine turns a throw into an inconclusive report).
+   */
+  verify(subject: Subject, artifact: Artifact, ctx: VerifyContext): Promise<Report>;
+  /**
+   * A hash of the trust material this verifier holds; part of every cached decision's key so a
+   * change of trust material cannot serve a stale allow.
+   */
+  readonly generation: string;
+}
+
+/** The engine's answer for one image. */
+export interface Decision {
+  /** Whether the image may run (in audit mode: true, with `wouldDeny`). */
+  readonly allowed: boolean;
+  /** `verified` in the JSON output: true only when every required verification succeeded. */
+  readonly verified: boolean;
+  readonly mode: 'enforce' | 'audit';
+  /** In audit mode, whether enforce would have denied. */
+  readonly wouldDeny: boolean;
+  /** The reference as given and the subject it resolved to. */
+  readonly reference: string;
+  readonly subject: { readonly name: string; readonly digest: string; readonly mediaType: string; readonly size: number };
+  /** Name of the policy rule that applied (`default` when none matched). */
+  readonly rule: string;
+  /** Human-readable reasons for the decision (one line each). */
+  readonly why: readonly string[];
+  readonly reports: readonly Report[];
+  /** ISO 8601 time the decision was made. */
+  readonly decidedAt: string;
+}
