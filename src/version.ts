@@ -1,0 +1,2 @@
+/** vouch's version, reported by `--version` and `/health`. Kept in step with package.json by a test. */
+export const VERSION = '0.1.0';
