@@ -27,6 +27,8 @@ export type VouchErrorCode =
   | 'CONFIG_INVALID'
   | 'TRUST_MATERIAL_INVALID'
   | 'POLICY_INVALID'
+  // shared cache (Redis) not answering; callers fall back to memory
+  | 'CACHE_UNAVAILABLE'
   // time limits
   | 'DEADLINE_EXCEEDED'
   | 'ABORTED'
