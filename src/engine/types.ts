@@ -99,6 +99,23 @@ export interface Verifier {
    * change of trust material cannot serve a stale allow.
    */
   readonly generation: string;
+  /**
+   * The format's own trust policy for one image, when it has scopes of its own (notation's
+   * `registryScopes`, the ATCR trust policy's `scope`): whether a verified artifact is required
+   * at all, and in which mode. `undefined` means the format's policy says nothing about the image,
+   * and vouch's policy applies unchanged.
+   */
+  scopePolicy?(imageName: string): ScopePolicy | undefined;
+}
+
+/** What a format's own trust policy says about one image (see `Verifier.scopePolicy`). */
+export interface ScopePolicy {
+  /** Name of the format policy's entry that matched. */
+  readonly name: string;
+  /** False: this verifier need not verify anything for this image (e.g. notation level `skip`). */
+  readonly required: boolean;
+  /** `audit`: failures are reported but do not deny. */
+  readonly mode: 'enforce' | 'audit';
 }
 
 /** The engine's answer for one image. */

@@ -1,0 +1,176 @@
+/**
+ * The engine: reference → registry → referrers → verifiers → policy → decision.
+ * It sequences all I/O; verifiers get fetched bytes through the Repository in their context.
+ */
+import { createHash } from 'node:crypto';
+import type { Cache } from '../cache/types.js';
+import { VouchError } from '../errors.js';
+import { type Logger, silentLogger } from '../observability/logger.js';
+import type { Policy } from '../policy/policy.js';
+import { discoverArtifacts } from '../referrers/discover.js';
+import { parseAnyReference } from '../reference/parse.js';
+import type { ImageReference, LayoutReference } from '../reference/types.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Descriptor, Repository } from '../registry/types.js';
+import { createLimiter } from './limit.js';
+import { reportFromError } from './reports.js';
+import type { Artifact, Decision, Report, ScopePolicy, Subject, Verifier, VerifyContext } from './types.js';
+
+export interface EngineOptions {
+  readonly verifiers: readonly Verifier[];
+  readonly policy: Policy;
+  readonly registry: RegistryClient;
+  readonly cache: Cache;
+  readonly logger?: Logger;
+  /** Artifacts verified at once, per decision (default 16). */
+  readonly concurrency?: number;
+  /** How deep to follow artifacts of artifacts (default 2). */
+  readonly discoveryDepth?: number;
+}
+
+export interface DecideOptions {
+  readonly signal: AbortSignal;
+  /** Verification time; the wall clock by default. */
+  readonly now?: Date;
+}
+
+/** The name a policy scope matches: `registry/repository`, or `oci:<dir>` for a layout. */
+export function subjectName(ref: ImageReference | LayoutReference): string {
+  return 'kind' in ref ? `oci:${ref.dir}` : `${ref.registry}/${ref.repository}`;
+}
+
+export class Engine {
+  readonly generation: string;
+  readonly #options: EngineOptions;
+  readonly #logger: Logger;
+
+  constructor(options: EngineOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    const names = options.verifiers.map((v) => v.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) throw new VouchError('CONFIG_INVALID', `two verifiers are named "${dup}"`);
+    this.generation = createHash('sha256')
+      .update(options.policy.generation)
+      .update(options.verifiers.map((v) => `${v.name}:${v.generation}`).join(','))
+      .digest('hex')
+      .slice(0, 16);
+  }
+
+  /** Resolves `reference` to its subject: repository handle and manifest descriptor. */
+  async subject(reference: string, signal: AbortSignal): Promise<Subject> {
+    const ref = parseAnyReference(reference);
+    const repository = this.#options.registry.repository(ref);
+    const target = ref.digest ?? ref.tag ?? 'latest';
+    const descriptor = await repository.resolve(target, { signal });
+    if (ref.digest && descriptor.digest !== ref.digest) {
+      throw new VouchError('CONTENT_DIGEST_MISMATCH', `${reference} resolved to ${descriptor.digest}, not the digest it names`);
+    }
+    return { name: subjectName(ref), reference: ref, descriptor, repository };
+  }
+
+  /** Tag → digest-pinned reference (for mutation). */
+  async resolve(reference: string, options: { signal: AbortSignal }): Promise<{ reference: string; digest: string }> {
+    const s = await this.subject(reference, options.signal);
+    return { reference: `${s.name}@${s.descriptor.digest}`, digest: s.descriptor.digest };
+  }
+
+  /**
+   * Decides whether `reference` may run. Verification failures become reports, never throws;
+   * a subject that cannot be resolved (bad reference, unknown tag, unreachable registry) throws.
+   */
+  async decide(reference: string, options: DecideOptions): Promise<Decision> {
+    const subject = await this.subject(reference, options.signal);
+    return this.decideSubject(reference, subject, options);
+  }
+
+  /** Decides for an already resolved subject (the server resolves first to key its cache by digest). */
+  async decideSubject(reference: string, subject: Subject, options: DecideOptions): Promise<Decision> {
+    const { policy } = this.#options;
+    const rule = policy.select(subject.name);
+    const required = new Set(rule.require.map((q) => q.verifier));
+    const verifiers = this.#options.verifiers.filter((v) => required.has(v.name));
+    for (const name of required) {
+      if (!verifiers.some((v) => v.name === name)) {
+        throw new VouchError('CONFIG_INVALID', `policy rule "${rule.name}" requires verifier "${name}", which is not configured`);
+      }
+    }
+    let reports: Report[] = [];
+    if (verifiers.length > 0) {
+      const artifacts = await discoverArtifacts(subject.repository, subject.descriptor, {
+        depth: this.#options.discoveryDepth ?? 2,
+        signal: options.signal,
+      });
+      reports = await this.#verifyAll(subject, artifacts, verifiers, options);
+    }
+    const scopes = new Map<string, ScopePolicy>();
+    for (const v of verifiers) {
+      const sp = v.scopePolicy?.(subject.name);
+      if (sp) scopes.set(v.name, sp);
+    }
+    const verdict = policy.decide(rule, reports, scopes);
+    return {
+      ...verdict,
+      reference,
+      subject: {
+        name: subject.name,
+        digest: subject.descriptor.digest,
+        mediaType: subject.descriptor.mediaType,
+        size: subject.descriptor.size,
+      },
+      reports,
+      decidedAt: (options.now ?? new Date()).toISOString(),
+    };
+  }
+
+  async #verifyAll(
+    subject: Subject,
+    artifacts: readonly Artifact[],
+    verifiers: readonly Verifier[],
+    options: DecideOptions,
+  ): Promise<Report[]> {
+    const limit = createLimiter(this.#options.concurrency ?? 16);
+    const ctx: VerifyContext = {
+      repository: subject.repository,
+      signal: options.signal,
+      cache: this.#options.cache,
+      now: options.now ?? new Date(),
+      logger: this.#logger,
+    };
+    const verifyTree = async (target: Subject, artifact: Artifact): Promise<Report[]> => {
+      const mine = verifiers.filter((v) => v.accepts(artifact));
+      return Promise.all(
+        mine.map(async (v) => {
+          const report = await limit(() => runVerifier(v, target, artifact, ctx));
+          if (artifact.referrers.length === 0) return report;
+          // artifacts of this artifact (a signature on an SBOM) are verified against it
+          const nestedSubject: Subject = { ...target, descriptor: artifact.descriptor };
+          const nested = (await Promise.all(artifact.referrers.map((a) => verifyTree(nestedSubject, a)))).flat();
+          return { ...report, nested };
+        }),
+      );
+    };
+    const top = await Promise.all(artifacts.map((a) => verifyTree(subject, a)));
+    return top.flat();
+  }
+}
+
+/** Runs one verifier on one artifact; a throw or the deadline becomes an inconclusive report. */
+async function runVerifier(v: Verifier, subject: Subject, artifact: Artifact, ctx: VerifyContext): Promise<Report> {
+  if (ctx.signal.aborted) return reportFromError(v.name, artifact, ctx.signal.reason, ctx.signal);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([v.verify(subject, artifact, ctx), aborted]);
+  } catch (err) {
+    ctx.logger.warn({ verifier: v.name, artifact: artifact.descriptor.digest, err: String(err) }, 'verifier failed');
+    return reportFromError(v.name, artifact, err, ctx.signal);
+  } finally {
+    if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+export type { Descriptor, Repository };
