@@ -11,6 +11,9 @@ type Register = (program: Command) => void;
 
 const commands: Array<() => Promise<{ register: Register }>> = [
   // one entry per command file; keep sorted
+  () => import('./config.js'),
+  () => import('./sign.js'),
+  () => import('./verify.js'),
 ];
 
 async function main(argv: string[]): Promise<number> {

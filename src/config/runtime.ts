@@ -1,0 +1,100 @@
+/**
+ * Builds what a validated config describes: trust material (loaded and checked once, at start),
+ * the verifiers, the policy, the registry client, the cache and the engine.
+ * Verifiers never read files themselves; this is the one place trust material is read.
+ */
+import type { Cache } from '../cache/types.js';
+import { createMemoryCache } from '../cache/memory.js';
+import { Engine } from '../engine/engine.js';
+import type { Verifier } from '../engine/types.js';
+import { type Logger, silentLogger } from '../observability/logger.js';
+import { compilePolicy } from '../policy/policy.js';
+import { type RegistryClient, createRegistryClient } from '../registry/client.js';
+import type { RemoteRegistryOptions } from '../registry/remote/registry.js';
+import { loadAtprotoTrust } from '../trust/atproto/load.js';
+import { loadCosignTrust } from '../trust/cosign/load.js';
+import { loadNotationTrust } from '../trust/notation/load.js';
+import { createAtprotoVerifier } from '../verifiers/atproto/index.js';
+import { createCosignVerifier } from '../verifiers/cosign/index.js';
+import { createNotationVerifier } from '../verifiers/notation/index.js';
+import { buildCredentialStore } from './credentials.js';
+import type { VouchConfig } from './schema.js';
+
+export interface Runtime {
+  readonly config: VouchConfig;
+  readonly engine: Engine;
+  readonly registry: RegistryClient;
+  readonly cache: Cache;
+  readonly verifiers: readonly Verifier[];
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  readonly baseDir: string;
+  readonly logger?: Logger;
+  /** A cache built by the caller (the server's layered cache); memory by default. */
+  readonly cache?: Cache;
+  /** Observes every registry HTTP request (metrics, benchmarks). */
+  readonly onRegistryRequest?: RemoteRegistryOptions['onRequest'];
+}
+
+/** Loads every configured verifier's trust material and builds the verifiers. */
+export async function buildVerifiers(config: VouchConfig, baseDir: string): Promise<Verifier[]> {
+  const v = config.verifiers;
+  const built: Array<Promise<Verifier>> = [];
+  if (v.notation) {
+    const notation = v.notation;
+    built.push(
+      loadNotationTrust(notation, { baseDir, configPath: 'verifiers.notation' }).then((t) => createNotationVerifier(t)),
+    );
+  }
+  if (v.cosign) {
+    const cosign = v.cosign;
+    built.push(loadCosignTrust(cosign, { baseDir, configPath: 'verifiers.cosign' }).then((t) => createCosignVerifier(t)));
+  }
+  if (v.atproto) {
+    const atproto = v.atproto;
+    built.push(
+      loadAtprotoTrust(atproto, { baseDir, configPath: 'verifiers.atproto' }).then((t) => createAtprotoVerifier(t)),
+    );
+  }
+  return Promise.all(built);
+}
+
+export async function buildRuntime(config: VouchConfig, options: RuntimeOptions): Promise<Runtime> {
+  const logger = options.logger ?? silentLogger;
+  const verifiers = await buildVerifiers(config, options.baseDir);
+  const policy = compilePolicy(config.policy);
+  const registry = createRegistryClient({
+    insecureHosts: config.registries.insecure,
+    caFiles: config.registries.caFiles,
+    perHostConcurrency: config.registries.perHostConcurrency,
+    credentials: await buildCredentialStore(config.registries, options.baseDir),
+    logger,
+    ...(options.onRegistryRequest ? { onRequest: options.onRegistryRequest } : {}),
+  });
+  const cache =
+    options.cache ??
+    createMemoryCache({
+      maxEntries: config.cache.maxEntries,
+      maxBytes: config.cache.maxBytes,
+      defaultTtlMs: config.cache.ttlSeconds * 1000,
+    });
+  const engine = new Engine({
+    verifiers,
+    policy,
+    registry,
+    cache,
+    logger,
+    concurrency: config.engine.concurrency,
+    discoveryDepth: config.engine.discoveryDepth,
+  });
+  return {
+    config,
+    engine,
+    registry,
+    cache,
+    verifiers,
+    close: () => registry.close(),
+  };
+}
