@@ -12,6 +12,8 @@ type Register = (program: Command) => void;
 const commands: Array<() => Promise<{ register: Register }>> = [
   // one entry per command file; keep sorted
   () => import('./config.js'),
+  () => import('./discover.js'),
+  () => import('./resolve.js'),
   () => import('./sign.js'),
   () => import('./verify.js'),
 ];
