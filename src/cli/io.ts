@@ -2,7 +2,7 @@
  * What every CLI command shares: exit codes and the mapping from errors to them.
  * Commands parse and print only; the work is done by the library.
  */
-import { TRANSIENT_CODES, VouchError, toVouchError } from '../errors.js';
+import { TRANSIENT_CODES, toVouchError, VouchError } from '../errors.js';
 
 /** Exit codes: 0 allowed, 1 denied, 2 usage or config error, 3 could not complete. */
 export const ExitCode = { Allowed: 0, Denied: 1, Usage: 2, Incomplete: 3 } as const;
@@ -33,7 +33,8 @@ export function exitCodeFor(err: unknown): ExitCode {
 export function printError(err: unknown): void {
   const e = toVouchError(err);
   process.stderr.write(`vouch: ${e.message} [${e.code}]\n`);
-  if (process.env.VOUCH_DEBUG && e.cause) process.stderr.write(`cause: ${String((e.cause as Error).stack ?? e.cause)}\n`);
+  if (process.env.VOUCH_DEBUG && e.cause)
+    process.stderr.write(`cause: ${String((e.cause as Error).stack ?? e.cause)}\n`);
 }
 
 /** Parses a repeatable option into an array (commander helper). */

@@ -55,7 +55,12 @@ export function register(program: Command): void {
     .option('--identifier <handle-or-did>', 'atproto: the signing account')
     .option('--app-password-file <file>', 'atproto: app password of the account')
     .option('--allow-private-network', 'atproto: allow a loopback/private PDS address')
-    .option('--insecure-registry <host>', 'reach this registry host[:port] over plain HTTP (repeatable)', collect, [])
+    .option(
+      '--insecure-registry <host>',
+      'reach this registry host[:port] over plain HTTP (repeatable)',
+      collect,
+      [],
+    )
     .action(async (reference: string, opts: SignOptions) => {
       const ref = parseAnyReference(reference);
       const logger = createLogger({ level: process.env.VOUCH_LOG_LEVEL ?? 'warn' });
@@ -68,7 +73,9 @@ export function register(program: Command): void {
         const repositoryPath = 'kind' in ref ? ref.dir : ref.repository;
         const target: SignTarget = { repository, subject, name, repositoryPath, signal };
         const signature = await signWith(opts, target);
-        process.stdout.write(`signed ${name}@${subject.digest}\n  signature ${signature.digest} (${opts.format})\n`);
+        process.stdout.write(
+          `signed ${name}@${subject.digest}\n  signature ${signature.digest} (${opts.format})\n`,
+        );
       } finally {
         await registry.close();
       }
@@ -80,7 +87,8 @@ async function signWith(opts: SignOptions, t: SignTarget): Promise<Descriptor> {
     case 'notation': {
       const { signNotation } = await import('../sign/notation/index.js');
       const envelope = opts.envelope;
-      if (envelope !== 'jws' && envelope !== 'cose') throw new VouchError('USAGE', `--envelope must be jws or cose, not "${envelope}"`);
+      if (envelope !== 'jws' && envelope !== 'cose')
+        throw new VouchError('USAGE', `--envelope must be jws or cose, not "${envelope}"`);
       return signNotation({
         repository: t.repository,
         subject: t.subject,

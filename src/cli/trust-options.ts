@@ -6,10 +6,17 @@ import { collect } from './io.js';
 export function addTrustOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'vouch.yaml with registries, trust material and policy')
-    .option('--insecure-registry <host>', 'reach this registry host[:port] over plain HTTP (repeatable)', collect, [])
+    .option(
+      '--insecure-registry <host>',
+      'reach this registry host[:port] over plain HTTP (repeatable)',
+      collect,
+      [],
+    )
     .option('--notation-dir <dir>', "notation's config dir: trustpolicy.json and truststore/x509/…")
     .option('--key <file>', 'cosign public key (PEM), repeatable', collect, [])
-    .option('--threshold <n>', 'distinct trusted keys that must have signed (with several --key)', (v) => Number(v))
+    .option('--threshold <n>', 'distinct trusted keys that must have signed (with several --key)', (v) =>
+      Number(v),
+    )
     .option('--certificate-identity <id>', 'keyless: the certificate identity (exact)')
     .option('--certificate-identity-regexp <re>', 'keyless: the certificate identity (anchored regexp)')
     .option('--certificate-oidc-issuer <url>', 'keyless: the OIDC issuer (exact)')
@@ -18,10 +25,18 @@ export function addTrustOptions(cmd: Command): Command {
     .option('--trusted-root <file>', 'sigstore trusted_root.json (offline)')
     .option('--insecure-ignore-tlog', 'do not require a transparency log entry (weakens verification)')
     .option('--insecure-ignore-sct', 'do not require a certificate transparency SCT (weakens verification)')
-    .option('--attestation-type <type>', 'require an attestation with this predicate type (repeatable)', collect, [])
+    .option(
+      '--attestation-type <type>',
+      'require an attestation with this predicate type (repeatable)',
+      collect,
+      [],
+    )
     .option('--atproto-policy <file>', 'ATCR trust policy (YAML or JSON)')
     .option('--plc-url <url>', 'PLC directory for did:plc (default https://plc.directory)')
-    .option('--allow-private-network', 'allow loopback/private addresses for did:web hosts and PDS endpoints');
+    .option(
+      '--allow-private-network',
+      'allow loopback/private addresses for did:web hosts and PDS endpoints',
+    );
 }
 
 interface RawTrustOptions {
@@ -44,9 +59,12 @@ interface RawTrustOptions {
 }
 
 export function trustFlagsFrom(opts: RawTrustOptions): TrustFlags {
-  if (opts.insecureIgnoreSct) process.stderr.write('vouch: WARNING: --insecure-ignore-sct: SCTs are not checked\n');
+  if (opts.insecureIgnoreSct)
+    process.stderr.write('vouch: WARNING: --insecure-ignore-sct: SCTs are not checked\n');
   if (opts.insecureIgnoreTlog) {
-    process.stderr.write('vouch: WARNING: --insecure-ignore-tlog: transparency log entries are not required\n');
+    process.stderr.write(
+      'vouch: WARNING: --insecure-ignore-tlog: transparency log entries are not required\n',
+    );
   }
   return { ...opts };
 }

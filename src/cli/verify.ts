@@ -13,7 +13,9 @@ import { addTrustOptions, trustFlagsFrom } from './trust-options.js';
 function exitForDenial(d: Decision): ExitCode {
   const failing = d.reports.filter((r) => r.outcome !== 'verified');
   const onlyInconclusive = failing.length > 0 && failing.every((r) => r.outcome === 'inconclusive');
-  return onlyInconclusive && !d.reports.some((r) => r.outcome === 'verified') ? ExitCode.Incomplete : ExitCode.Denied;
+  return onlyInconclusive && !d.reports.some((r) => r.outcome === 'verified')
+    ? ExitCode.Incomplete
+    : ExitCode.Denied;
 }
 
 export function register(program: Command): void {
@@ -26,7 +28,8 @@ export function register(program: Command): void {
       .option('--timeout <ms>', 'deadline of the whole decision in milliseconds', (v) => Number(v)),
   ).action(async (reference: string, opts: Record<string, unknown>) => {
     const output = String(opts.output);
-    if (output !== 'text' && output !== 'json') throw new VouchError('USAGE', `unknown output format "${output}" (text or json)`);
+    if (output !== 'text' && output !== 'json')
+      throw new VouchError('USAGE', `unknown output format "${output}" (text or json)`);
     const loaded = await composeConfig({
       ...(typeof opts.config === 'string' ? { configFile: opts.config } : {}),
       flags: trustFlagsFrom(opts),
@@ -34,7 +37,8 @@ export function register(program: Command): void {
     const logger = createLogger({ level: process.env.VOUCH_LOG_LEVEL ?? 'warn' });
     const runtime = await buildRuntime(loaded.config, { baseDir: loaded.baseDir, logger });
     try {
-      const timeoutMs = typeof opts.timeout === 'number' && opts.timeout > 0 ? opts.timeout : loaded.config.engine.timeoutMs;
+      const timeoutMs =
+        typeof opts.timeout === 'number' && opts.timeout > 0 ? opts.timeout : loaded.config.engine.timeoutMs;
       const decision = await runtime.engine.decide(reference, { signal: AbortSignal.timeout(timeoutMs) });
       process.stdout.write(
         output === 'json' ? `${JSON.stringify(decisionJson(decision), null, 2)}\n` : decisionText(decision),

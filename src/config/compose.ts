@@ -3,7 +3,7 @@
  * (the server adds the environment between flags and file). One schema validates the result.
  */
 import { VouchError } from '../errors.js';
-import { type TrustFlags, configFromFlags, policyForFlags } from './flags.js';
+import { configFromFlags, policyForFlags, type TrustFlags } from './flags.js';
 import { type LoadedConfig, mergeConfig, readConfigInput, validateConfig } from './load.js';
 import type { VouchConfigInput } from './schema.js';
 

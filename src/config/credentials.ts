@@ -5,8 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VouchError } from '../errors.js';
-import { ChainCredentialStore, DockerConfigCredentialStore, StaticCredentialStore } from '../registry/auth/index.js';
 import type { Credential, CredentialStore } from '../registry/auth/index.js';
+import {
+  ChainCredentialStore,
+  DockerConfigCredentialStore,
+  StaticCredentialStore,
+} from '../registry/auth/index.js';
 import type { VouchConfig } from './schema.js';
 
 export async function buildCredentialStore(
@@ -21,7 +25,10 @@ export async function buildCredentialStore(
       try {
         password = (await readFile(file, 'utf8')).split(/\r?\n/)[0] ?? '';
       } catch {
-        throw new VouchError('CONFIG_INVALID', `registries.credentials[${i}].passwordFile: ${c.passwordFile} not found`);
+        throw new VouchError(
+          'CONFIG_INVALID',
+          `registries.credentials[${i}].passwordFile: ${c.passwordFile} not found`,
+        );
       }
     }
     explicit[c.host] = { username: c.username, password: password ?? '' };
@@ -30,7 +37,9 @@ export async function buildCredentialStore(
   if (registries.dockerConfig !== false) {
     stores.push(
       new DockerConfigCredentialStore(
-        typeof registries.dockerConfig === 'string' ? { path: path.resolve(baseDir, registries.dockerConfig) } : {},
+        typeof registries.dockerConfig === 'string'
+          ? { path: path.resolve(baseDir, registries.dockerConfig) }
+          : {},
       ),
     );
   }

@@ -15,7 +15,10 @@ export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
 export function configErrorFromZod(error: z.ZodError, source: string, prefix = ''): VouchError {
   const lines = error.issues.map((i) => {
     const keys = (i as { keys?: string[] }).keys;
-    const what = i.code === 'unrecognized_keys' && keys ? `unknown field(s) ${keys.map((k) => `"${k}"`).join(', ')}` : i.message;
+    const what =
+      i.code === 'unrecognized_keys' && keys
+        ? `unknown field(s) ${keys.map((k) => `"${k}"`).join(', ')}`
+        : i.message;
     return `${formatPath(i.path, prefix)}: ${what}`;
   });
   return new VouchError('CONFIG_INVALID', `${source}: ${lines.join('; ')}`, { details: { problems: lines } });

@@ -54,7 +54,8 @@ export function configFromFlags(flags: TrustFlags): { fragment: VouchConfigInput
     }
     if (flags.insecureIgnoreTlog) cosign.ignoreTlog = true;
     if (flags.insecureIgnoreSct) cosign.ignoreSct = true;
-    if (flags.attestationType?.length) cosign.attestations = flags.attestationType.map((t) => ({ predicateType: t }));
+    if (flags.attestationType?.length)
+      cosign.attestations = flags.attestationType.map((t) => ({ predicateType: t }));
     verifiers.cosign = cosign;
   }
   if (flags.atprotoPolicy) {

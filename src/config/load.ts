@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { VouchError } from '../errors.js';
 import { configErrorFromZod } from './errors.js';
-import { type VouchConfig, type VouchConfigInput, configSchema } from './schema.js';
+import { configSchema, type VouchConfig, type VouchConfigInput } from './schema.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -34,13 +34,18 @@ export async function readConfigInput(file: string): Promise<{ raw: VouchConfigI
   } catch {
     throw new VouchError('CONFIG_INVALID', `${file}: config file not found`);
   }
-  if (size > MAX_CONFIG_BYTES) throw new VouchError('CONFIG_INVALID', `${file}: config file is larger than 1 MiB`);
+  if (size > MAX_CONFIG_BYTES)
+    throw new VouchError('CONFIG_INVALID', `${file}: config file is larger than 1 MiB`);
   const text = await readFile(file, 'utf8');
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: true, maxAliasCount: 100 });
   } catch (err) {
-    throw new VouchError('CONFIG_INVALID', `${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new VouchError(
+      'CONFIG_INVALID',
+      `${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
+    );
   }
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -60,14 +65,18 @@ export function validateConfig(raw: unknown, source = 'config'): VouchConfig {
   const problems: string[] = [];
   config.policy.rules.forEach((rule, i) => {
     rule.require.forEach((q, j) => {
-      if (!(q.verifier in config.verifiers) || config.verifiers[q.verifier as keyof typeof config.verifiers] === undefined) {
+      if (
+        !(q.verifier in config.verifiers) ||
+        config.verifiers[q.verifier as keyof typeof config.verifiers] === undefined
+      ) {
         problems.push(
           `policy.rules[${i}].require[${j}].verifier: verifier "${q.verifier}" is not configured (add verifiers.${q.verifier})`,
         );
       }
     });
   });
-  if (problems.length > 0) throw new VouchError('CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { details: { problems } });
+  if (problems.length > 0)
+    throw new VouchError('CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { details: { problems } });
   return config;
 }
 

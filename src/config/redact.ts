@@ -10,9 +10,11 @@ function redact(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(redact);
   if (typeof v === 'object' && v !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEYS.test(k) && x !== undefined ? '[redacted]' : redact(x);
+    for (const [k, x] of Object.entries(v))
+      out[k] = SECRET_KEYS.test(k) && x !== undefined ? '[redacted]' : redact(x);
     return out;
   }
-  if (typeof v === 'string' && /^redis(s)?:\/\/[^@/]*:[^@/]*@/.test(v)) return v.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:[redacted]@');
+  if (typeof v === 'string' && /^redis(s)?:\/\/[^@/]*:[^@/]*@/.test(v))
+    return v.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:[redacted]@');
   return v;
 }

@@ -3,13 +3,14 @@
  * the verifiers, the policy, the registry client, the cache and the engine.
  * Verifiers never read files themselves; this is the one place trust material is read.
  */
-import type { Cache } from '../cache/types.js';
+
 import { createMemoryCache } from '../cache/memory.js';
+import type { Cache } from '../cache/types.js';
 import { Engine } from '../engine/engine.js';
 import type { Verifier } from '../engine/types.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { compilePolicy } from '../policy/policy.js';
-import { type RegistryClient, createRegistryClient } from '../registry/client.js';
+import { createRegistryClient, type RegistryClient } from '../registry/client.js';
 import type { RemoteRegistryOptions } from '../registry/remote/registry.js';
 import { loadAtprotoTrust } from '../trust/atproto/load.js';
 import { loadCosignTrust } from '../trust/cosign/load.js';
@@ -45,17 +46,25 @@ export async function buildVerifiers(config: VouchConfig, baseDir: string): Prom
   if (v.notation) {
     const notation = v.notation;
     built.push(
-      loadNotationTrust(notation, { baseDir, configPath: 'verifiers.notation' }).then((t) => createNotationVerifier(t)),
+      loadNotationTrust(notation, { baseDir, configPath: 'verifiers.notation' }).then((t) =>
+        createNotationVerifier(t),
+      ),
     );
   }
   if (v.cosign) {
     const cosign = v.cosign;
-    built.push(loadCosignTrust(cosign, { baseDir, configPath: 'verifiers.cosign' }).then((t) => createCosignVerifier(t)));
+    built.push(
+      loadCosignTrust(cosign, { baseDir, configPath: 'verifiers.cosign' }).then((t) =>
+        createCosignVerifier(t),
+      ),
+    );
   }
   if (v.atproto) {
     const atproto = v.atproto;
     built.push(
-      loadAtprotoTrust(atproto, { baseDir, configPath: 'verifiers.atproto' }).then((t) => createAtprotoVerifier(t)),
+      loadAtprotoTrust(atproto, { baseDir, configPath: 'verifiers.atproto' }).then((t) =>
+        createAtprotoVerifier(t),
+      ),
     );
   }
   return Promise.all(built);

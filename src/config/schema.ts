@@ -58,7 +58,11 @@ export const cacheSchema = z
     /** Bound of the memory cache, in entries. */
     maxEntries: z.number().int().positive().default(10_000),
     /** Bound of the memory cache, in bytes of JSON. */
-    maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     redis: z
       .object({
         url: z.string().min(1),
@@ -68,7 +72,10 @@ export const cacheSchema = z
       .optional(),
   })
   .strict()
-  .refine((c) => c.type !== 'redis' || c.redis !== undefined, { message: 'type redis needs redis.url', path: ['redis'] });
+  .refine((c) => c.type !== 'redis' || c.redis !== undefined, {
+    message: 'type redis needs redis.url',
+    path: ['redis'],
+  });
 
 export const verifiersSchema = z
   .object({

@@ -7,12 +7,12 @@ import type { Cache } from '../cache/types.js';
 import { VouchError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import type { Policy } from '../policy/policy.js';
-import { discoverArtifacts } from '../referrers/discover.js';
 import { parseAnyReference } from '../reference/parse.js';
 import type { ImageReference, LayoutReference } from '../reference/types.js';
+import { discoverArtifacts } from '../referrers/discover.js';
+import { createLimiter } from '../referrers/limit.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Descriptor, Repository } from '../registry/types.js';
-import { createLimiter } from './limit.js';
 import { reportFromError } from './reports.js';
 import type { Artifact, Decision, Report, ScopePolicy, Subject, Verifier, VerifyContext } from './types.js';
 
@@ -64,13 +64,19 @@ export class Engine {
     const target = ref.digest ?? ref.tag ?? 'latest';
     const descriptor = await repository.resolve(target, { signal });
     if (ref.digest && descriptor.digest !== ref.digest) {
-      throw new VouchError('CONTENT_DIGEST_MISMATCH', `${reference} resolved to ${descriptor.digest}, not the digest it names`);
+      throw new VouchError(
+        'CONTENT_DIGEST_MISMATCH',
+        `${reference} resolved to ${descriptor.digest}, not the digest it names`,
+      );
     }
     return { name: subjectName(ref), reference: ref, descriptor, repository };
   }
 
   /** Tag → digest-pinned reference (for mutation). */
-  async resolve(reference: string, options: { signal: AbortSignal }): Promise<{ reference: string; digest: string }> {
+  async resolve(
+    reference: string,
+    options: { signal: AbortSignal },
+  ): Promise<{ reference: string; digest: string }> {
     const s = await this.subject(reference, options.signal);
     return { reference: `${s.name}@${s.descriptor.digest}`, digest: s.descriptor.digest };
   }
@@ -92,7 +98,10 @@ export class Engine {
     const verifiers = this.#options.verifiers.filter((v) => required.has(v.name));
     for (const name of required) {
       if (!verifiers.some((v) => v.name === name)) {
-        throw new VouchError('CONFIG_INVALID', `policy rule "${rule.name}" requires verifier "${name}", which is not configured`);
+        throw new VouchError(
+          'CONFIG_INVALID',
+          `policy rule "${rule.name}" requires verifier "${name}", which is not configured`,
+        );
       }
     }
     let reports: Report[] = [];
@@ -145,7 +154,9 @@ export class Engine {
           if (artifact.referrers.length === 0) return report;
           // artifacts of this artifact (a signature on an SBOM) are verified against it
           const nestedSubject: Subject = { ...target, descriptor: artifact.descriptor };
-          const nested = (await Promise.all(artifact.referrers.map((a) => verifyTree(nestedSubject, a)))).flat();
+          const nested = (
+            await Promise.all(artifact.referrers.map((a) => verifyTree(nestedSubject, a)))
+          ).flat();
           return { ...report, nested };
         }),
       );
@@ -156,7 +167,12 @@ export class Engine {
 }
 
 /** Runs one verifier on one artifact; a throw or the deadline becomes an inconclusive report. */
-async function runVerifier(v: Verifier, subject: Subject, artifact: Artifact, ctx: VerifyContext): Promise<Report> {
+async function runVerifier(
+  v: Verifier,
+  subject: Subject,
+  artifact: Artifact,
+  ctx: VerifyContext,
+): Promise<Report> {
   if (ctx.signal.aborted) return reportFromError(v.name, artifact, ctx.signal.reason, ctx.signal);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -166,7 +182,10 @@ async function runVerifier(v: Verifier, subject: Subject, artifact: Artifact, ct
   try {
     return await Promise.race([v.verify(subject, artifact, ctx), aborted]);
   } catch (err) {
-    ctx.logger.warn({ verifier: v.name, artifact: artifact.descriptor.digest, err: String(err) }, 'verifier failed');
+    ctx.logger.warn(
+      { verifier: v.name, artifact: artifact.descriptor.digest, err: String(err) },
+      'verifier failed',
+    );
     return reportFromError(v.name, artifact, err, ctx.signal);
   } finally {
     if (onAbort) ctx.signal.removeEventListener('abort', onAbort);

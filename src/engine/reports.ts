@@ -27,13 +27,32 @@ export function makeReport(
  * A verifier that threw, or ran out of time: an inconclusive report with a reason, never a crash.
  * `signal` tells a deadline from other errors.
  */
-export function reportFromError(verifier: string, artifact: Artifact, err: unknown, signal: AbortSignal): Report {
+export function reportFromError(
+  verifier: string,
+  artifact: Artifact,
+  err: unknown,
+  signal: AbortSignal,
+): Report {
   if (signal.aborted) {
-    return makeReport(verifier, artifact, 'inconclusive', 'timeout', `${verifier}: verification did not finish before the deadline`);
+    return makeReport(
+      verifier,
+      artifact,
+      'inconclusive',
+      'timeout',
+      `${verifier}: verification did not finish before the deadline`,
+    );
   }
   const e = toVouchError(err);
-  const reason = e.code === 'DEADLINE_EXCEEDED' ? 'timeout' : e.code === 'REGISTRY_UNREACHABLE' ? 'unreachable' : 'error';
-  return makeReport(verifier, artifact, 'inconclusive', reason, `${verifier}: could not verify: ${e.message}`, {
-    code: e.code,
-  });
+  const reason =
+    e.code === 'DEADLINE_EXCEEDED' ? 'timeout' : e.code === 'REGISTRY_UNREACHABLE' ? 'unreachable' : 'error';
+  return makeReport(
+    verifier,
+    artifact,
+    'inconclusive',
+    reason,
+    `${verifier}: could not verify: ${e.message}`,
+    {
+      code: e.code,
+    },
+  );
 }

@@ -129,7 +129,12 @@ export interface Decision {
   readonly wouldDeny: boolean;
   /** The reference as given and the subject it resolved to. */
   readonly reference: string;
-  readonly subject: { readonly name: string; readonly digest: string; readonly mediaType: string; readonly size: number };
+  readonly subject: {
+    readonly name: string;
+    readonly digest: string;
+    readonly mediaType: string;
+    readonly size: number;
+  };
   /** Name of the policy rule that applied (`default` when none matched). */
   readonly rule: string;
   /** Human-readable reasons for the decision (one line each). */

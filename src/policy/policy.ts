@@ -92,7 +92,11 @@ export function compilePolicy(config: PolicyConfig): Policy {
   };
 }
 
-function decide(rule: SelectedRule, reports: readonly Report[], scopes: ReadonlyMap<string, ScopePolicy>): Verdict {
+function decide(
+  rule: SelectedRule,
+  reports: readonly Report[],
+  scopes: ReadonlyMap<string, ScopePolicy>,
+): Verdict {
   if (rule.isDefault) {
     const allowed = rule.defaultAction === 'allow';
     return {
@@ -110,7 +114,8 @@ function decide(rule: SelectedRule, reports: readonly Report[], scopes: Readonly
   }
   const results = rule.require.map((q) => {
     const scope = scopes.get(q.verifier);
-    if (scope && !scope.required) return { ok: true, why: `${q.verifier}: not required by its policy "${scope.name}"`, audit: false };
+    if (scope && !scope.required)
+      return { ok: true, why: `${q.verifier}: not required by its policy "${scope.name}"`, audit: false };
     const r = evaluateRequirement(q, reports);
     if (!r.ok && scope?.mode === 'audit') {
       return { ok: true, why: `${r.why} (audit by its policy "${scope.name}": allowed)`, audit: true };
@@ -143,11 +148,15 @@ function evaluateRequirement(q: RequirementConfig, reports: readonly Report[]): 
   const verified = mine.filter((r) => r.outcome === 'verified');
   const bad = mine.filter((r) => r.outcome !== 'verified');
   if (q.artifacts === 'any') {
-    if (verified.length > 0) return { ok: true, why: `${q.verifier}: ${verified.length} of ${mine.length} verified` };
+    if (verified.length > 0)
+      return { ok: true, why: `${q.verifier}: ${verified.length} of ${mine.length} verified` };
     return { ok: false, why: `${q.verifier}: ${describe(bad)}` };
   }
   if (bad.length === 0) return { ok: true, why: `${q.verifier}: all ${mine.length} verified` };
-  return { ok: false, why: `${q.verifier}: ${bad.length} of ${mine.length} did not verify: ${describe(bad)}` };
+  return {
+    ok: false,
+    why: `${q.verifier}: ${bad.length} of ${mine.length} did not verify: ${describe(bad)}`,
+  };
 }
 
 function describe(bad: readonly Report[]): string {

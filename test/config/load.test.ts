@@ -54,7 +54,10 @@ describe('vouch.yaml loading', () => {
   it('names a rule that requires a verifier that is not configured', async () => {
     const msg = await rejection(
       loadConfigFile(
-        await file('r.yaml', 'policy:\n  rules:\n    - name: r\n      scope: "*"\n      require: [{verifier: cosign}]\n'),
+        await file(
+          'r.yaml',
+          'policy:\n  rules:\n    - name: r\n      scope: "*"\n      require: [{verifier: cosign}]\n',
+        ),
       ),
     );
     assert.match(msg, /policy\.rules\[0\]\.require\[0\]\.verifier: verifier "cosign" is not configured/);
@@ -77,7 +80,9 @@ describe('vouch.yaml loading', () => {
 
 describe('config from flags', () => {
   it('builds a require-everything policy from trust flags', async () => {
-    const { config } = await composeConfig({ flags: { atprotoPolicy: 'p.yaml', insecureRegistry: ['127.0.0.1:5000'] } });
+    const { config } = await composeConfig({
+      flags: { atprotoPolicy: 'p.yaml', insecureRegistry: ['127.0.0.1:5000'] },
+    });
     assert.equal(config.policy.rules[0]?.name, 'command-line');
     assert.deepEqual(
       config.policy.rules[0]?.require.map((r) => r.verifier),
@@ -95,6 +100,9 @@ describe('config from flags', () => {
 describe('redaction', () => {
   it('removes passwords and credentials in URLs', () => {
     const out = redactConfig({ a: { password: 'hunter2', url: 'redis://user:pw@host:6379' }, keep: 'x' });
-    assert.deepEqual(out, { a: { password: '[redacted]', url: 'redis://user:[redacted]@host:6379' }, keep: 'x' });
+    assert.deepEqual(out, {
+      a: { password: '[redacted]', url: 'redis://user:[redacted]@host:6379' },
+      keep: 'x',
+    });
   });
 });

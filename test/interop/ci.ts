@@ -9,7 +9,9 @@ import { runSuite } from './run.js';
 
 const root = path.resolve(process.argv[2] ?? '../shared/interop');
 if (!existsSync(root)) {
-  console.log(`interop: ${root} does not exist; the shared interop vectors were NOT run (they are beside the checkout in CI)`);
+  console.log(
+    `interop: ${root} does not exist; the shared interop vectors were NOT run (they are beside the checkout in CI)`,
+  );
   process.exit(0);
 }
 const dirs = readdirSync(root, { withFileTypes: true })

@@ -19,11 +19,27 @@ export async function runSuite(
   try {
     suite = JSON.parse(await readFile(path.join(dir, 'cases.json'), 'utf8')) as InteropSuite;
   } catch (err) {
-    print(JSON.stringify({ id: `${dir}/cases.json`, verified: false, reason: 'unreadable', pass: false, detail: String(err) }));
+    print(
+      JSON.stringify({
+        id: `${dir}/cases.json`,
+        verified: false,
+        reason: 'unreadable',
+        pass: false,
+        detail: String(err),
+      }),
+    );
     return { passed: 0, failed: 1 };
   }
   if (!Array.isArray(suite.cases)) {
-    print(JSON.stringify({ id: `${dir}/cases.json`, verified: false, reason: 'malformed', pass: false, detail: 'no cases array' }));
+    print(
+      JSON.stringify({
+        id: `${dir}/cases.json`,
+        verified: false,
+        reason: 'malformed',
+        pass: false,
+        detail: 'no cases array',
+      }),
+    );
     return { passed: 0, failed: 1 };
   }
   const family = families.find((f) => f.family === suite.family);
@@ -33,18 +49,31 @@ export async function runSuite(
     const handler = family?.handlers[testCase.kind];
     let result: CaseResult;
     if (!handler) {
-      result = { verified: false, reason: 'unsupported-case', detail: `no handler for family ${suite.family} kind ${testCase.kind}` };
+      result = {
+        verified: false,
+        reason: 'unsupported-case',
+        detail: `no handler for family ${suite.family} kind ${testCase.kind}`,
+      };
     } else {
       try {
         result = await handler(testCase, { dir, suite });
       } catch (err) {
-        result = { verified: false, reason: 'runner-error', detail: err instanceof Error ? err.message : String(err) };
+        result = {
+          verified: false,
+          reason: 'runner-error',
+          detail: err instanceof Error ? err.message : String(err),
+        };
       }
     }
     const pass = handler !== undefined && (family?.judge ?? defaultJudge)(testCase, result);
     if (pass) passed++;
     else failed++;
-    const line: Record<string, unknown> = { id: testCase.id, verified: result.verified, reason: result.reason, pass };
+    const line: Record<string, unknown> = {
+      id: testCase.id,
+      verified: result.verified,
+      reason: result.reason,
+      pass,
+    };
     if (!pass) {
       line.expected = { verified: expectedOutcome(testCase), reason: testCase.expect.reason };
       if (result.detail) line.detail = result.detail;

@@ -4,7 +4,11 @@ import type { Outcome, Report } from '../../src/engine/types.js';
 import { compilePolicy } from '../../src/policy/policy.js';
 import { policySchema } from '../../src/policy/types.js';
 
-function report(verifier: string, outcome: Outcome, reason = outcome === 'verified' ? 'ok' : 'untrusted-signer'): Report {
+function report(
+  verifier: string,
+  outcome: Outcome,
+  reason = outcome === 'verified' ? 'ok' : 'untrusted-signer',
+): Report {
   return {
     verifier,
     artifact: { digest: `sha256:${'a'.repeat(64)}`, mediaType: 'application/vnd.oci.image.manifest.v1+json' },
@@ -21,7 +25,12 @@ const policy = compilePolicy(
     rules: [
       { name: 'everything', scope: '*', require: [{ verifier: 'notation' }] },
       { name: 'acme', scope: 'ghcr.io/acme/*', require: [{ verifier: 'cosign', artifacts: 'all' }] },
-      { name: 'acme-api', scope: 'ghcr.io/acme/api', match: 'any', require: [{ verifier: 'cosign' }, { verifier: 'notation' }] },
+      {
+        name: 'acme-api',
+        scope: 'ghcr.io/acme/api',
+        match: 'any',
+        require: [{ verifier: 'cosign' }, { verifier: 'notation' }],
+      },
       { name: 'both', scope: 'ghcr.io/both/*', require: [{ verifier: 'cosign' }, { verifier: 'notation' }] },
       { name: 'audited', scope: 'ghcr.io/audit/*', mode: 'audit', require: [{ verifier: 'notation' }] },
     ],
@@ -36,7 +45,9 @@ describe('policy: which rule applies', () => {
   });
 
   it('falls back to the default (deny) when nothing matches', () => {
-    const p = compilePolicy(policySchema.parse({ rules: [{ name: 'r', scope: 'ghcr.io/x/*', require: [] }] }));
+    const p = compilePolicy(
+      policySchema.parse({ rules: [{ name: 'r', scope: 'ghcr.io/x/*', require: [] }] }),
+    );
     const rule = p.select('docker.io/library/alpine');
     assert.equal(rule.isDefault, true);
     const v = p.decide(rule, []);
@@ -59,13 +70,19 @@ describe('policy: deciding', () => {
   });
 
   it('"any" artifacts: one verified signature suffices even beside a failed one', () => {
-    const v = policy.decide(policy.select('docker.io/x/y'), [report('notation', 'failed'), report('notation', 'verified')]);
+    const v = policy.decide(policy.select('docker.io/x/y'), [
+      report('notation', 'failed'),
+      report('notation', 'verified'),
+    ]);
     assert.equal(v.allowed, true);
     assert.equal(v.verified, true);
   });
 
   it('"all" artifacts: one failure denies', () => {
-    const v = policy.decide(policy.select('ghcr.io/acme/web'), [report('cosign', 'verified'), report('cosign', 'failed')]);
+    const v = policy.decide(policy.select('ghcr.io/acme/web'), [
+      report('cosign', 'verified'),
+      report('cosign', 'failed'),
+    ]);
     assert.equal(v.allowed, false);
     assert.match(v.why.join(), /1 of 2 did not verify/);
   });
@@ -94,7 +111,11 @@ describe('policy: deciding', () => {
 
   it("a format's own policy can waive a requirement or turn it to audit", () => {
     const rule = policy.select('docker.io/x/y');
-    const waived = policy.decide(rule, [], new Map([['notation', { name: 'skip-dev', required: false, mode: 'enforce' as const }]]));
+    const waived = policy.decide(
+      rule,
+      [],
+      new Map([['notation', { name: 'skip-dev', required: false, mode: 'enforce' as const }]]),
+    );
     assert.equal(waived.allowed, true);
     const audited = policy.decide(
       rule,
@@ -108,7 +129,9 @@ describe('policy: deciding', () => {
 
   it('generation changes when the policy changes', () => {
     const a = compilePolicy(policySchema.parse({ rules: [{ name: 'a', scope: '*', require: [] }] }));
-    const b = compilePolicy(policySchema.parse({ rules: [{ name: 'a', scope: '*', mode: 'audit', require: [] }] }));
+    const b = compilePolicy(
+      policySchema.parse({ rules: [{ name: 'a', scope: '*', mode: 'audit', require: [] }] }),
+    );
     assert.notEqual(a.generation, b.generation);
   });
 });

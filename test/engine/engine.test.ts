@@ -1,0 +1,210 @@
+/**
+ * The engine over a real OCI layout store, with one test verifier at the Verifier seam whose
+ * verdict is the content of the artifact's blob (`good`, `bad`, `slow`, `throw`).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createMemoryCache } from '../../src/cache/memory.js';
+import { Engine } from '../../src/engine/engine.js';
+import { makeReport } from '../../src/engine/reports.js';
+import type { Artifact, Subject, Verifier, VerifyContext } from '../../src/engine/types.js';
+import { compilePolicy } from '../../src/policy/policy.js';
+import { policySchema } from '../../src/policy/types.js';
+import { attachArtifact } from '../../src/referrers/attach.js';
+import type { RegistryClient } from '../../src/registry/client.js';
+import { openLayoutRepository } from '../../src/registry/layout/index.js';
+import type { Descriptor, Repository } from '../../src/registry/types.js';
+import { pushTestImage } from '../helpers/images.js';
+
+const VERDICT = 'application/vnd.test.verdict';
+
+function verdictVerifier(stats = { active: 0, max: 0 }): Verifier {
+  return {
+    name: 'verdict',
+    generation: 'g1',
+    accepts: (a: Artifact) => a.descriptor.artifactType === VERDICT,
+    async verify(_subject: Subject, artifact: Artifact, ctx: VerifyContext) {
+      stats.active++;
+      stats.max = Math.max(stats.max, stats.active);
+      try {
+        const manifest = await ctx.repository.fetchManifest(artifact.descriptor, { signal: ctx.signal });
+        if (manifest.manifest.kind !== 'manifest') throw new Error('expected a manifest');
+        const layer = manifest.manifest.layers[0]!;
+        const text = new TextDecoder().decode(
+          await ctx.repository.fetchBlob(layer, { maxBytes: 1024, signal: ctx.signal }),
+        );
+        await new Promise((r) => setTimeout(r, 5));
+        if (text.startsWith('good')) return makeReport('verdict', artifact, 'verified', 'ok', 'good verdict');
+        if (text === 'bad')
+          return makeReport('verdict', artifact, 'failed', 'untrusted-signer', 'bad verdict');
+        if (text === 'throw') throw new Error('verifier bug');
+        return await new Promise<never>(() => {}); // "slow": never answers; only the deadline ends it
+      } finally {
+        stats.active--;
+      }
+    },
+  };
+}
+
+let dir: string;
+let repo: Repository;
+const client: RegistryClient = {
+  repository: () => repo,
+  close: async () => {},
+};
+
+async function imageWith(tag: string, verdicts: string[]): Promise<Descriptor> {
+  const subject = await pushTestImage(repo, tag, `${tag}-${Math.random()}`);
+  for (const v of verdicts) {
+    await attachArtifact(repo, {
+      subject,
+      artifactType: VERDICT,
+      layers: [{ bytes: new TextEncoder().encode(v), mediaType: 'text/plain' }],
+    });
+  }
+  return subject;
+}
+
+function engine(
+  opts: {
+    mode?: 'enforce' | 'audit';
+    artifacts?: 'any' | 'all';
+    stats?: { active: number; max: number };
+    concurrency?: number;
+  } = {},
+) {
+  return new Engine({
+    verifiers: [verdictVerifier(opts.stats)],
+    policy: compilePolicy(
+      policySchema.parse({
+        rules: [
+          {
+            name: 'r',
+            scope: '*',
+            mode: opts.mode ?? 'enforce',
+            require: [{ verifier: 'verdict', artifacts: opts.artifacts ?? 'any' }],
+          },
+        ],
+      }),
+    ),
+    registry: client,
+    cache: createMemoryCache(),
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+  });
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'vouch-engine-'));
+  repo = openLayoutRepository({ kind: 'layout', dir });
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ref = (tag: string) => `oci:${dir}:${tag}`;
+const deadline = (ms = 5000) => AbortSignal.timeout(ms);
+
+describe('engine: deciding', () => {
+  it('allows an image with a verified artifact and names its digest', async () => {
+    const subject = await imageWith('good', ['good']);
+    const d = await engine().decide(ref('good'), { signal: deadline() });
+    assert.equal(d.allowed, true);
+    assert.equal(d.verified, true);
+    assert.equal(d.subject.digest, subject.digest);
+    assert.equal(d.reports.length, 1);
+    assert.equal(d.reports[0]?.outcome, 'verified');
+  });
+
+  it('denies an image with no artifacts: no signature found', async () => {
+    await imageWith('none', []);
+    const d = await engine().decide(ref('none'), { signal: deadline() });
+    assert.equal(d.allowed, false);
+    assert.match(d.why.join(), /no signature found/);
+  });
+
+  it('denies a bad artifact with its reason', async () => {
+    await imageWith('bad', ['bad']);
+    const d = await engine().decide(ref('bad'), { signal: deadline() });
+    assert.equal(d.allowed, false);
+    assert.equal(d.reports[0]?.reason, 'untrusted-signer');
+  });
+
+  it('turns a verifier that throws into an inconclusive report, not a crash', async () => {
+    await imageWith('throws', ['throw']);
+    const d = await engine().decide(ref('throws'), { signal: deadline() });
+    assert.equal(d.allowed, false);
+    assert.equal(d.reports[0]?.outcome, 'inconclusive');
+    assert.equal(d.reports[0]?.reason, 'error');
+  });
+
+  it('ends a slow verification at the deadline as inconclusive "timeout" and never allows it', async () => {
+    await imageWith('slow', ['slow', 'good']);
+    const started = Date.now();
+    const d = await engine({ artifacts: 'all' }).decide(ref('slow'), { signal: deadline(300) });
+    assert.ok(Date.now() - started < 2000, 'the decision came back soon after the deadline');
+    assert.equal(d.allowed, false);
+    assert.ok(d.reports.some((r) => r.outcome === 'inconclusive' && r.reason === 'timeout'));
+  });
+
+  it('audit mode allows a bad image and says enforce would deny', async () => {
+    await imageWith('audit', ['bad']);
+    const d = await engine({ mode: 'audit' }).decide(ref('audit'), { signal: deadline() });
+    assert.equal(d.allowed, true);
+    assert.equal(d.wouldDeny, true);
+  });
+
+  it('verifies artifacts concurrently, under the bound', async () => {
+    await imageWith(
+      'many',
+      Array.from({ length: 12 }, (_, i) => `good#${i}`),
+    );
+    const stats = { active: 0, max: 0 };
+    const d = await engine({ stats, concurrency: 4 }).decide(ref('many'), { signal: deadline() });
+    assert.equal(d.reports.length, 12);
+    assert.ok(stats.max > 1, `ran concurrently (max ${stats.max})`);
+    assert.ok(stats.max <= 4, `stayed under the bound (max ${stats.max})`);
+  });
+
+  it('verifies artifacts of artifacts against their parent (nested reports)', async () => {
+    const subject = await pushTestImage(repo, 'nested', `nested-${Math.random()}`);
+    const sig = await attachArtifact(repo, {
+      subject,
+      artifactType: VERDICT,
+      layers: [{ bytes: new TextEncoder().encode('good'), mediaType: 'text/plain' }],
+    });
+    await attachArtifact(repo, {
+      subject: sig,
+      artifactType: VERDICT,
+      layers: [{ bytes: new TextEncoder().encode('bad'), mediaType: 'text/plain' }],
+    });
+    const d = await engine().decide(ref('nested'), { signal: deadline() });
+    assert.equal(d.reports.length, 1);
+    assert.equal(d.reports[0]?.nested.length, 1);
+    assert.equal(d.reports[0]?.nested[0]?.outcome, 'failed');
+    assert.equal(d.allowed, true, 'a nested failure does not change the image requirement');
+  });
+
+  it('resolves a tag to a digest-pinned reference', async () => {
+    const subject = await imageWith('pin', []);
+    const r = await engine().resolve(ref('pin'), { signal: deadline() });
+    assert.equal(r.digest, subject.digest);
+    assert.equal(r.reference, `oci:${dir}@${subject.digest}`);
+  });
+
+  it('changes generation when trust material changes', () => {
+    const a = engine().generation;
+    const v = { ...verdictVerifier(), generation: 'g2' };
+    const b = new Engine({
+      verifiers: [v],
+      policy: compilePolicy(
+        policySchema.parse({ rules: [{ name: 'r', scope: '*', require: [{ verifier: 'verdict' }] }] }),
+      ),
+      registry: client,
+      cache: createMemoryCache(),
+    }).generation;
+    assert.notEqual(a, b);
+  });
+});
