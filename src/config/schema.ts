@@ -10,13 +10,10 @@ import { notationConfigSchema } from '../verifiers/notation/config.js';
 
 export const credentialSchema = z
   .object({
-    /** Registry host (`host[:port]`) these credentials are for. */
-    host: z.string().min(1),
+    host: z.string().min(1).describe('Registry host (`host[:port]`) these credentials are for.'),
     username: z.string().min(1),
-    /** Inline password (prefer passwordFile or the environment). */
-    password: z.string().optional(),
-    /** File holding the password (its first line). */
-    passwordFile: z.string().optional(),
+    password: z.string().optional().describe('Inline password (prefer passwordFile or the environment).'),
+    passwordFile: z.string().optional().describe('File holding the password (its first line).'),
   })
   .strict()
   .refine((c) => (c.password === undefined) !== (c.passwordFile === undefined), {
@@ -25,38 +22,70 @@ export const credentialSchema = z
 
 export const registriesSchema = z
   .object({
-    /** Hosts (`host[:port]`) reached over plain HTTP. None by default. */
-    insecure: z.array(z.string().min(1)).default([]),
-    /** Extra CA certificate files (PEM) trusted for registry TLS, beside the system CAs. */
-    caFiles: z.array(z.string().min(1)).default([]),
-    /** Read docker's config.json for credentials (`true`: $DOCKER_CONFIG or ~/.docker; a string: that file). */
-    dockerConfig: z.union([z.boolean(), z.string().min(1)]).default(true),
-    /** Explicit credentials, tried before docker's config. */
-    credentials: z.array(credentialSchema).default([]),
-    /** Requests in flight per registry host. */
-    perHostConcurrency: z.number().int().positive().default(16),
+    insecure: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Hosts (`host[:port]`) reached over plain HTTP. None by default.'),
+    caFiles: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Extra CA certificate files (PEM) trusted for registry TLS, beside the system CAs.'),
+    dockerConfig: z
+      .union([z.boolean(), z.string().min(1)])
+      .default(true)
+      .describe(
+        "Read docker's config.json for credentials (`true`: $DOCKER_CONFIG or ~/.docker; a string: that file).",
+      ),
+    credentials: z
+      .array(credentialSchema)
+      .default([])
+      .describe("Explicit credentials, tried before docker's config."),
+    perHostConcurrency: z
+      .number()
+      .int()
+      .positive()
+      .default(16)
+      .describe('Requests in flight per registry host.'),
   })
   .strict();
 
 export const engineSchema = z
   .object({
-    /** Artifacts verified at once per decision. */
-    concurrency: z.number().int().positive().default(16),
-    /** How deep artifacts of artifacts are followed. */
-    discoveryDepth: z.number().int().min(0).max(5).default(2),
-    /** Deadline of one `vouch verify` decision, in milliseconds. */
-    timeoutMs: z.number().int().positive().default(30_000),
+    concurrency: z.number().int().positive().default(16).describe('Artifacts verified at once per decision.'),
+    discoveryDepth: z
+      .number()
+      .int()
+      .min(0)
+      .max(5)
+      .default(2)
+      .describe('How deep artifacts of artifacts are followed.'),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .describe('Deadline of one `vouch verify` decision, in milliseconds.'),
   })
   .strict();
 
 export const cacheSchema = z
   .object({
-    /** `memory` (per process) or `redis` (shared; memory stays in front of it). */
-    type: z.enum(['memory', 'redis']).default('memory'),
-    /** Lifetime of cached decisions and fetched content, in seconds. */
-    ttlSeconds: z.number().int().positive().default(300),
-    /** Bound of the memory cache, in entries. */
-    maxEntries: z.number().int().positive().default(10_000),
+    type: z
+      .enum(['memory', 'redis'])
+      .default('memory')
+      .describe('`memory` (per process) or `redis` (shared; memory stays in front of it).'),
+    ttlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(300)
+      .describe('Lifetime of cached decisions and fetched content, in seconds.'),
+    maxEntries: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe('Bound of the memory cache, in entries.'),
     /** Bound of the memory cache, in bytes of JSON. */
     maxBytes: z
       .number()
@@ -87,15 +116,16 @@ export const verifiersSchema = z
 
 export const configSchema = z
   .object({
-    /** Schema version of this file. */
-    version: z.literal(1).default(1),
+    version: z.literal(1).default(1).describe('Schema version of this file.'),
     registries: registriesSchema.default(() => registriesSchema.parse({})),
     verifiers: verifiersSchema.default({}),
     policy: policySchema.default(() => policySchema.parse({})),
     engine: engineSchema.default(() => engineSchema.parse({})),
     cache: cacheSchema.default(() => cacheSchema.parse({})),
-    /** The server's settings (`vouch serve`); see docs/server.md. */
-    server: z.record(z.string(), z.unknown()).default({}),
+    server: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe("The server's settings (`vouch serve`); see docs/server.md."),
   })
   .strict();
 

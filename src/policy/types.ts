@@ -7,34 +7,46 @@ import { z } from 'zod';
 
 export const requirementSchema = z
   .object({
-    /** Name of the verifier that must succeed (`notation`, `cosign`, `atproto`). */
-    verifier: z.string().min(1),
-    /**
-     * `any`: at least one artifact verified by this verifier suffices (others may fail);
-     * `all`: at least one artifact, and every artifact this verifier accepts, must verify.
-     */
-    artifacts: z.enum(['any', 'all']).default('any'),
+    verifier: z
+      .string()
+      .min(1)
+      .describe('Name of the verifier that must succeed (`notation`, `cosign`, `atproto`).'),
+    artifacts: z
+      .enum(['any', 'all'])
+      .default('any')
+      .describe(
+        '`any`: at least one artifact verified by this verifier suffices (others may fail); `all`: at least one artifact, and every artifact this verifier accepts, must verify.',
+      ),
   })
   .strict();
 
 export const ruleSchema = z
   .object({
     name: z.string().min(1),
-    /** Image patterns (see policy/scope.ts); one string or a list. */
-    scope: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    /** `enforce` denies what fails; `audit` allows and reports what would have been denied. */
-    mode: z.enum(['enforce', 'audit']).default('enforce'),
-    /** `all`: every requirement must hold; `any`: one suffices. */
-    match: z.enum(['all', 'any']).default('all'),
-    /** What must verify. Empty means nothing is required (the image is allowed). */
-    require: z.array(requirementSchema).default([]),
+    scope: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe('Image patterns (see policy/scope.ts); one string or a list.'),
+    mode: z
+      .enum(['enforce', 'audit'])
+      .default('enforce')
+      .describe('`enforce` denies what fails; `audit` allows and reports what would have been denied.'),
+    match: z
+      .enum(['all', 'any'])
+      .default('all')
+      .describe('`all`: every requirement must hold; `any`: one suffices.'),
+    require: z
+      .array(requirementSchema)
+      .default([])
+      .describe('What must verify. Empty means nothing is required (the image is allowed).'),
   })
   .strict();
 
 export const policySchema = z
   .object({
-    /** For images no rule matches: deny (the default) or allow. */
-    default: z.enum(['deny', 'allow']).default('deny'),
+    default: z
+      .enum(['deny', 'allow'])
+      .default('deny')
+      .describe('For images no rule matches: deny (the default) or allow.'),
     rules: z.array(ruleSchema).default([]),
   })
   .strict();
