@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# vouch container image. Build from the repository root:
+#   docker build -t vouch:dev .            (or: docker build -f deploy/Dockerfile .)
+# deploy/Dockerfile is a byte-identical copy of this file; test/deploy/dockerfile.test.ts keeps
+# them in step and checks the rules below (no Docker engine runs in CI).
+#
+# Rules this image holds to:
+# - multi-stage: TypeScript is compiled in "build"; the runtime gets only dist/src and the
+#   production node_modules from "deps" (npm ci --omit=dev);
+# - runtime on Node 24 LTS slim, as the non-root user node (uid/gid 1000, numeric so that
+#   Kubernetes runAsNonRoot can check it);
+# - works with a read-only root filesystem: nothing is written outside /tmp at run time;
+# - nothing secret inside: TLS keys, client CA, config and trust material are mounted at
+#   /etc/vouch/... (see docs/getting-started.md and deploy/kubernetes/base).
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && chmod 0755 dist/src/cli/main.js
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="vouch" \
+      org.opencontainers.image.description="Decides whether a container image may run: verifies notation, cosign and ATProto signatures; Gatekeeper external data provider and Kubernetes admission webhook." \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    VOUCH_HEALTHCHECK_URL=https://127.0.0.1:8443/health
+WORKDIR /app
+COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
+COPY --from=build --chown=0:0 /src/dist/src ./dist/src
+COPY --chown=0:0 package.json ./
+RUN ln -s /app/dist/src/cli/main.js /usr/local/bin/vouch
+USER 1000:1000
+EXPOSE 8443
+# Liveness inside Docker: GET /health over HTTPS (the serving certificate is not checked here;
+# the probe only asks whether the process answers). No curl in the image: Node does it.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "const u=new URL(process.env.VOUCH_HEALTHCHECK_URL);(u.protocol==='http:'?require('node:http'):require('node:https')).get(u,{rejectUnauthorized:false,timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
+ENTRYPOINT ["vouch"]
+CMD ["serve", "--config", "/etc/vouch/vouch.yaml", "--listen", "0.0.0.0:8443", \
+     "--tls-cert", "/etc/vouch/tls/tls.crt", "--tls-key", "/etc/vouch/tls/tls.key"]
