@@ -1,0 +1,178 @@
+/**
+ * The `atproto` verifier: ATCR image signatures (docs/atproto.md). An artifact of type
+ * `application/vnd.atproto.signature.v1+json` names an `io.atcr.manifest` record; the verifier
+ * proves, from the signer's own PDS and DID document, that the record is in a repository commit
+ * signed by the DID's `#atproto` key and that it names this image's digest and repository.
+ *
+ * Audit: when the ATCR policy whose scope matches the image has `action: audit`, a failed or
+ * inconclusive check is reported as `verified` with `details.warning`, `details.auditFailure`
+ * (`{reason, message}`) and `details.action = 'audit'`. `atprotoScopeRequirement` exposes
+ * `require.signature` and `action` per image for the engine's policy.
+ */
+import { resolveTxt as dnsResolveTxt } from 'node:dns/promises';
+import type { Artifact, Report, Subject, Verifier, VerifyContext } from '../../engine/types.js';
+import { isVouchError, TRANSIENT_CODES } from '../../errors.js';
+import type { AtprotoTrust } from '../../trust/atproto/load.js';
+import { policyFor } from '../../trust/atproto/policy.js';
+import { ATPROTO_SIGNATURE_ARTIFACT_TYPE, parseSignatureArtifact } from './artifact.js';
+import { AtprotoFailure, type AtprotoReason, outcomeOf } from './failure.js';
+import type { ResolveTxt } from './identity/handle.js';
+import { defaultFetch, type FetchLike } from './identity/http.js';
+import { type VerifiedClaim, verifyClaim } from './verify-claim.js';
+
+export { ATPROTO_SIGNATURE_ARTIFACT_TYPE } from './artifact.js';
+export type { AtprotoReason } from './failure.js';
+
+/** Largest signature artifact JSON read (ATCR's are about 512 bytes). */
+const MAX_ARTIFACT_BYTES = 64 * 1024;
+
+export interface AtprotoVerifierDeps {
+  /** Replaces the network for did:web, handles, PDS and PLC (tests). */
+  readonly fetch?: FetchLike;
+  readonly resolveTxt?: ResolveTxt;
+}
+
+/** What the ATCR trust policy requires of one image, for the engine's policy. */
+export function atprotoScopeRequirement(
+  trust: AtprotoTrust,
+  imageName: string,
+): { requireSignature: boolean; action: 'enforce' | 'audit'; policyName?: string } | undefined {
+  const p = policyFor(trust.policy, imageName);
+  return p ? { requireSignature: p.requireSignature, action: p.action, policyName: p.name } : undefined;
+}
+
+function repositoryPathOf(subject: Subject): string {
+  const ref = subject.reference;
+  if ('repository' in ref) return ref.repository;
+  return subject.name;
+}
+
+function detailsOf(v: VerifiedClaim): Record<string, unknown> {
+  return {
+    did: v.did,
+    ...(v.signer?.name ? { signerName: v.signer.name } : {}),
+    ...(v.handle ? { handle: v.handle } : {}),
+    ...(v.handleClaimed ? { handleClaimed: v.handleClaimed } : {}),
+    handleVerified: v.handleVerified,
+    signingKey: v.signingKey,
+    pds: v.pds,
+    ...(v.pdsHintIgnored ? { pdsHintIgnored: v.pdsHintIgnored } : {}),
+    recordUri: v.recordUri,
+    recordCid: v.recordCid,
+    commitCid: v.commitCid,
+    commitRev: v.commitRev,
+    ...(v.artifactCommitCid ? { artifactCommitCid: v.artifactCommitCid } : {}),
+    ...(v.signedAt ? { signedAt: v.signedAt } : {}),
+  };
+}
+
+async function readArtifactJson(
+  subject: Subject,
+  artifact: Artifact,
+  ctx: VerifyContext,
+): Promise<Uint8Array> {
+  const fetched = await ctx.repository.fetchManifest(artifact.descriptor, { signal: ctx.signal });
+  const m = fetched.manifest;
+  if (m.kind !== 'manifest')
+    throw new AtprotoFailure('malformed', 'the signature artifact is an index, not a manifest');
+  if (m.subject && m.subject.digest !== subject.descriptor.digest) {
+    throw new AtprotoFailure(
+      'digest-mismatch',
+      `the signature artifact's subject is ${m.subject.digest}, not ${subject.descriptor.digest}`,
+    );
+  }
+  const layer =
+    m.layers.find(
+      (l) => l.mediaType === 'application/json' || l.mediaType === ATPROTO_SIGNATURE_ARTIFACT_TYPE,
+    ) ?? m.layers[0];
+  if (!layer) throw new AtprotoFailure('malformed', 'the signature artifact has no layer');
+  if (layer.size > MAX_ARTIFACT_BYTES)
+    throw new AtprotoFailure('malformed', `the signature artifact layer has ${layer.size} bytes`);
+  return ctx.repository.fetchBlob(layer, { maxBytes: MAX_ARTIFACT_BYTES, signal: ctx.signal });
+}
+
+/** Creates the `atproto` verifier over loaded trust material. */
+export function createAtprotoVerifier(trust: AtprotoTrust, deps: AtprotoVerifierDeps = {}): Verifier {
+  const fetch = deps.fetch ?? defaultFetch(trust.network.allowPrivateNetwork);
+  const plcFetch = deps.fetch ?? defaultFetch(true);
+  const resolveTxt = deps.resolveTxt ?? dnsResolveTxt;
+
+  function report(
+    artifact: Artifact,
+    reason: AtprotoReason,
+    message: string,
+    details: Record<string, unknown>,
+  ): Report {
+    const { digest, mediaType, artifactType, size } = artifact.descriptor;
+    return {
+      verifier: 'atproto',
+      artifact: { digest, mediaType, ...(artifactType ? { artifactType } : {}), size },
+      outcome: outcomeOf(reason),
+      reason,
+      message,
+      details,
+      nested: [],
+    };
+  }
+
+  return {
+    name: 'atproto',
+    generation: trust.generation,
+    accepts(artifact: Artifact): boolean {
+      return (
+        artifact.kind === 'referrer' && artifact.descriptor.artifactType === ATPROTO_SIGNATURE_ARTIFACT_TYPE
+      );
+    },
+    async verify(subject: Subject, artifact: Artifact, ctx: VerifyContext): Promise<Report> {
+      const scope = atprotoScopeRequirement(trust, subject.name);
+      const scopeDetails = scope ? { policy: scope.policyName, action: scope.action } : {};
+      let did: string | undefined;
+      try {
+        const claim = parseSignatureArtifact(await readArtifactJson(subject, artifact, ctx));
+        did = claim.did;
+        const verified = await verifyClaim(
+          claim,
+          trust,
+          { fetch, plcFetch, resolveTxt },
+          {
+            cache: ctx.cache,
+            signal: ctx.signal,
+            now: ctx.now,
+            imageName: subject.name,
+            repositoryPath: repositoryPathOf(subject),
+            subjectDigest: subject.descriptor.digest,
+          },
+        );
+        const who = verified.handle ? `${verified.handle} (${verified.did})` : verified.did;
+        return report(artifact, 'ok', `signed by ${who} in ${verified.recordUri}`, {
+          ...detailsOf(verified),
+          ...scopeDetails,
+        });
+      } catch (err) {
+        let failure: AtprotoFailure;
+        if (err instanceof AtprotoFailure) failure = err;
+        else if (
+          isVouchError(err) &&
+          (TRANSIENT_CODES.has(err.code) || err.code === 'REGISTRY_UNREACHABLE')
+        ) {
+          failure = new AtprotoFailure(
+            err.code === 'DEADLINE_EXCEEDED' || err.code === 'ABORTED' ? 'timeout' : 'unreachable',
+            err.message,
+          );
+        } else if (isVouchError(err)) failure = new AtprotoFailure('malformed', err.message);
+        else if (ctx.signal.aborted)
+          failure = new AtprotoFailure('timeout', 'the deadline passed during ATProto verification');
+        else throw err;
+        const details = { ...(did ? { did } : {}), ...failure.details, ...scopeDetails };
+        if (scope?.action === 'audit') {
+          return report(artifact, 'ok', `audit: ${failure.message}`, {
+            ...details,
+            warning: `policy "${scope.policyName}" is in audit mode: ${failure.message}`,
+            auditFailure: { reason: failure.reason, message: failure.message },
+          });
+        }
+        return report(artifact, failure.reason, failure.message, details);
+      }
+    },
+  };
+}
