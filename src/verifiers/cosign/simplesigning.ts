@@ -9,20 +9,11 @@
  * `/bundle`). Checks run in cosign's order: signer (key or certificate at the log time), log
  * entry, signature over the exact bytes, then the payload's claims.
  */
-import { createHash, createPublicKey } from 'node:crypto';
-import type { X509Certificate } from '@sigstore/core';
-import {
-  parseCertificates,
-  requireCodeSigning,
-  verifyCertificateChain,
-  verifyEmbeddedScts,
-} from './certificate.js';
+import { createHash } from 'node:crypto';
 import { Annotation, MediaTypes } from './constants.js';
 import { CosignCheckFailure, decodeBase64Strict, malformed } from './failure.js';
-import { certificateIdentity, matchAnyIdentity } from './identity.js';
 import type { CosignPolicy, CosignTrustMaterial } from './model.js';
-import { type CosignPublicKey, describeKey, verifyRawSignature } from './public-key.js';
-import { type VerifiedLogEntry, verifyRekorSet } from './rekor-set.js';
+import { type SignerOptions, type VerifiedSigner, verifySigner } from './signer.js';
 
 /** One signature layer as received: exact bytes, media type and annotations. */
 export interface SimpleSigningLayer {
@@ -33,20 +24,10 @@ export interface SimpleSigningLayer {
   readonly digest?: string;
 }
 
-/** What one verified signature proves. */
-export interface VerifiedSignature {
-  /** `key:<id>` or `cert:<sha256 of leaf>`, used to count distinct signers. */
-  readonly signerId: string;
-  readonly details: Record<string, unknown>;
-}
-
+/** What one verified signature proves (`signerId` counts distinct signers). */
+export type VerifiedSignature = VerifiedSigner;
 /** Options of one check (mechanics, not trust). */
-export interface SimpleSigningOptions {
-  /** Reference time when there is no verified log entry (default: now). */
-  readonly now?: Date;
-  /** Stop after the certificate checks (chain, time, identity): no payload or Rekor check. */
-  readonly certificateOnly?: boolean;
-}
+export type SimpleSigningOptions = SignerOptions;
 
 /** Verifies one simple-signing layer against `subjectDigest`. */
 export function verifySimpleSigning(
@@ -74,91 +55,20 @@ export function verifySimpleSigning(
   const signature = options.certificateOnly
     ? Buffer.alloc(0)
     : decodeBase64Strict(signatureBase64, 'signature');
-  const certPem = layer.annotations[Annotation.certificate];
-  const useCertificate = policy.identities.length > 0 && policy.keys.length === 0;
-  const details: Record<string, unknown> = {};
-
-  let signerKey: CosignPublicKey | undefined;
-  let signerId: string;
-  let leaf: X509Certificate | undefined;
-  if (useCertificate) {
-    if (!certPem)
-      throw new CosignCheckFailure(
-        'untrusted-chain',
-        'keyless policy but the signature carries no certificate',
-      );
-    const leafCert = parseCertificates(certPem, 'certificate annotation')[0];
-    if (!leafCert) return malformed('certificate annotation holds no certificate');
-    leaf = leafCert;
-    // With certificates every verifying signature counts (cosign semantics), so the id is per signature.
-    signerId = `cert:${createHash('sha256').update(leafCert.root.toDER()).update(signature).digest('hex')}`;
-  } else {
-    if (policy.keys.length === 0)
-      throw new CosignCheckFailure('untrusted-signer', 'no trusted key is configured');
-    signerKey = policy.keys.find((k) => verifyRawSignature(k, layer.payload, signature));
-    if (!signerKey && !options.certificateOnly) {
-      throw new CosignCheckFailure('untrusted-signer', 'no trusted key verifies this signature');
-    }
-    signerId = `key:${signerKey?.id ?? 'none'}`;
-    if (signerKey)
-      details.key = { id: signerKey.id, source: signerKey.source, algorithm: signerKey.algorithm };
-  }
-
-  // Rekor: the SET proves when the signature was logged; it anchors short-lived certificates.
-  let logEntry: VerifiedLogEntry | undefined;
-  if (policy.requireTlog && !options.certificateOnly) {
-    const set = layer.annotations[Annotation.bundle];
-    if (!set)
-      throw new CosignCheckFailure(
-        'tlog-missing',
-        'the policy requires a Rekor entry but the signature has none',
-      );
-    logEntry = verifyRekorSet(set, trust.rekorKeys, {
-      payload: layer.payload,
+  const signer = verifySigner(
+    {
+      signed: layer.payload,
+      signature,
       signatureBase64: signatureBase64 ?? '',
-      signer: leaf ? { certificateDer: leaf.root.toDER() } : { key: signerKey as CosignPublicKey },
-    });
-    details.tlog = {
-      logIndex: logEntry.logIndex,
-      logId: logEntry.logId,
-      integratedTime: logEntry.integratedTime.toISOString(),
-    };
-  }
-
-  if (leaf) {
-    const at = logEntry?.integratedTime ?? options.now ?? new Date();
-    const chainPem = layer.annotations[Annotation.chain];
-    const intermediates = [
-      ...(chainPem ? parseCertificates(chainPem, 'chain annotation') : []),
-      ...trust.intermediates,
-    ];
-    const path = verifyCertificateChain(leaf, intermediates, trust.certificateAuthorities, at);
-    requireCodeSigning(leaf);
-    if (policy.requireSct) {
-      const issuer = path[1];
-      const count = issuer ? verifyEmbeddedScts(leaf, issuer, trust.ctLogs) : 0;
-      if (count === 0)
-        throw new CosignCheckFailure('sct-invalid', 'the certificate carries no verifiable SCT');
-    }
-    const identity = certificateIdentity(leaf);
-    details.identity = { issuer: identity.issuer, subjects: identity.subjects, ...identity.github };
-    const match = matchAnyIdentity(identity, policy.identities);
-    if (!match.ok)
-      throw new CosignCheckFailure('identity-mismatch', `certificate identity: ${match.why}`, details);
-    if (options.certificateOnly) return { signerId, details };
-    signerKey = describeKey(
-      createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' }),
-      'certificate',
-    );
-    if (!verifyRawSignature(signerKey, layer.payload, signature)) {
-      throw new CosignCheckFailure(
-        'invalid-signature',
-        'the signature does not verify with the certificate key',
-      );
-    }
-  }
-  if (options.certificateOnly) return { signerId, details };
-
+      loggedPayload: layer.payload,
+      annotations: layer.annotations,
+    },
+    policy,
+    trust,
+    options,
+  );
+  if (options.certificateOnly) return signer;
+  const { signerId, details } = signer;
   const claimed = parsePayloadDigest(layer.payload, policy.dockerReference);
   if (claimed !== subjectDigest) {
     throw new CosignCheckFailure(
