@@ -1,0 +1,125 @@
+/**
+ * Referrers of a manifest (OCI distribution-spec 1.1 § Listing Referrers): the Referrers API
+ * `GET /v2/<name>/referrers/<digest>` (artifactType filter, Link pagination, OCI-Filters-Applied),
+ * and when a host answers 404 the referrers tag schema: the tag `<alg>-<hex>` holding an OCI index
+ * of the referrers (a missing tag means none). Whether a host has the API is probed once per host
+ * per RemoteRegistry and remembered.
+ */
+import { VouchError } from '../../errors.js';
+import { validateDigest } from '../../reference/digest.js';
+import { type Descriptor, MAX_MANIFEST_BYTES, MediaType, type ReferrersOptions } from '../types.js';
+import { contentLength, header, readLimited } from './body.js';
+import { nextLink, pullScope, type RemoteContext } from './context.js';
+import { parseManifest } from './manifest.js';
+import type { RemoteRepository } from './repository.js';
+
+/** The referrers tag schema tag for a subject digest: `<alg>-<hex>`, hex cut to 64 characters. */
+export function referrersTag(subjectDigest: string): string {
+  const d = validateDigest(subjectDigest);
+  const colon = d.indexOf(':');
+  return `${d.slice(0, colon)}-${d.slice(colon + 1, colon + 1 + 64)}`;
+}
+
+export async function listReferrers(
+  ctx: RemoteContext,
+  repo: RemoteRepository,
+  subjectDigest: string,
+  options: ReferrersOptions,
+): Promise<Descriptor[]> {
+  const digest = validateDigest(subjectDigest);
+  const signal = ctx.transport.deadline(options.signal);
+  const filter = (list: Descriptor[]) =>
+    options.artifactType === undefined ? list : list.filter((d) => d.artifactType === options.artifactType);
+  if (ctx.referrersApi.get(repo.host) !== false) {
+    const viaApi = await referrersApi(ctx, repo, digest, options.artifactType, signal);
+    if (viaApi !== undefined) {
+      ctx.referrersApi.set(repo.host, true);
+      return viaApi.filtered ? viaApi.descriptors : filter(viaApi.descriptors);
+    }
+    ctx.referrersApi.set(repo.host, false);
+  }
+  return filter(await referrersByTag(repo, digest, signal));
+}
+
+/** The Referrers API; undefined when the host answers 404/405 (no API). */
+async function referrersApi(
+  ctx: RemoteContext,
+  repo: RemoteRepository,
+  digest: string,
+  artifactType: string | undefined,
+  signal: AbortSignal,
+): Promise<{ descriptors: Descriptor[]; filtered: boolean } | undefined> {
+  const descriptors: Descriptor[] = [];
+  let filtered = true;
+  const query = artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`;
+  let path: string | undefined = `/v2/${repo.repository}/referrers/${digest}${query}`;
+  for (let page = 0; path !== undefined; page++) {
+    if (page >= ctx.maxPages) {
+      ctx.transport.logger.warn(
+        { repository: repo.name, subject: digest, pages: page },
+        'referrers list truncated at the page cap',
+      );
+      break;
+    }
+    const what = `the referrers of ${digest} in ${repo.name}`;
+    const current: string = path;
+    const result = await ctx.transport.request(
+      {
+        host: repo.host,
+        method: 'GET',
+        path: current,
+        headers: { accept: MediaType.OciIndex },
+        scopes: [pullScope(repo.repository)],
+        signal,
+        accept: page === 0 ? [404, 405] : [],
+        what,
+      },
+      async (res) => {
+        if (res.status === 404 || res.status === 405) return undefined;
+        const bytes = await readLimited(
+          res.body,
+          MAX_MANIFEST_BYTES,
+          what,
+          contentLength(res.headers),
+          signal,
+        );
+        const index = parseManifest(bytes, header(res.headers, 'content-type') ?? MediaType.OciIndex, what);
+        if (index.kind !== 'index') {
+          throw new VouchError(
+            'MANIFEST_INVALID',
+            `${repo.host} answered ${what} with a ${index.mediaType}, not an image index`,
+          );
+        }
+        const applied = (header(res.headers, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim());
+        return {
+          manifests: index.manifests,
+          filtered: artifactType === undefined || applied.includes('artifactType'),
+          next: nextLink(header(res.headers, 'link'), res.url),
+        };
+      },
+    );
+    if (result === undefined) return undefined;
+    descriptors.push(...result.manifests);
+    filtered &&= result.filtered;
+    path = result.next?.href;
+  }
+  return { descriptors, filtered };
+}
+
+/** The referrers tag schema: the index under `<alg>-<hex>`, or [] when that tag does not exist. */
+async function referrersByTag(
+  repo: RemoteRepository,
+  digest: string,
+  signal: AbortSignal,
+): Promise<Descriptor[]> {
+  const tag = referrersTag(digest);
+  const fetched = await repo.fetchManifestOrUndefined(tag, signal);
+  if (fetched === undefined) return [];
+  if (fetched.manifest.kind !== 'index') {
+    throw new VouchError(
+      'MANIFEST_INVALID',
+      `the referrers tag ${tag} in ${repo.name} holds a ${fetched.manifest.mediaType}, not an image index`,
+    );
+  }
+  return [...fetched.manifest.manifests];
+}
