@@ -17,6 +17,11 @@ export interface CarLimits {
   /** Largest block accepted (atproto records are at most 1 MiB). */
   readonly maxBlockBytes: number;
   readonly maxBlocks: number;
+  /**
+   * Whole-repository exports from real servers sometimes repeat a block (same CID, same bytes);
+   * a getRecord proof never needs to, so there a repeat is `malformed`.
+   */
+  readonly allowRepeatedBlocks?: boolean;
 }
 
 /** Limits for a `com.atproto.sync.getRecord` proof: a commit, a path of MST nodes, one record. */
@@ -87,8 +92,8 @@ export function readCar(bytes: Uint8Array, limits: CarLimits = GET_RECORD_LIMITS
     if (data.length > limits.maxBlockBytes)
       throw malformed(`CAR block ${cid} has ${data.length} bytes, over the limit`);
     const key = cid.toString();
-    if (blocks.has(key)) throw malformed(`the CAR holds block ${key} twice`);
     if (!cidForBlock(data).equals(cid)) throw malformed(`CAR block ${key}: its bytes do not hash to its CID`);
+    if (blocks.has(key) && !limits.allowRepeatedBlocks) throw malformed(`the CAR holds block ${key} twice`);
     blocks.set(key, data);
     offset = end;
   }
