@@ -11,8 +11,10 @@ type Register = (program: Command) => void;
 
 const commands: Array<() => Promise<{ register: Register }>> = [
   // one entry per command file; keep sorted
+  () => import('./cert.js'),
   () => import('./config.js'),
   () => import('./discover.js'),
+  () => import('./keygen.js'),
   () => import('./resolve.js'),
   () => import('./sign.js'),
   () => import('./verify.js'),
@@ -30,7 +32,8 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+        return 0;
       return ExitCode.Usage;
     }
     printError(err);

@@ -4,7 +4,7 @@
  * key usage, key type and size, validity, raw names), parsed once per DER and memoized.
  * Spec: notaryproject/specifications specs/signature-specification.md "Certificate Requirements".
  */
-import { createHash, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject, X509Certificate as NodeX509 } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
@@ -98,7 +98,8 @@ function remember<V>(map: Map<string, V>, key: string, value: V): V {
   return value;
 }
 
-const toHex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
+const toHex = (b: ArrayBuffer | Uint8Array): string =>
+  Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 
 function formatName(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues
@@ -124,12 +125,17 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     cert = new pkijs.Certificate({ schema: asn.result });
     node = new NodeX509(der);
   } catch (err) {
-    throw new CertificateParseError(`not an X.509 certificate: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CertificateParseError(
+      `not an X.509 certificate: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const subjectAttributes = new Map<string, string[]>();
   for (const tv of cert.subject.typesAndValues) {
     const key = ATTRIBUTE_NAMES[tv.type] ?? tv.type;
-    subjectAttributes.set(key, [...(subjectAttributes.get(key) ?? []), String(tv.value.valueBlock.value ?? '')]);
+    subjectAttributes.set(key, [
+      ...(subjectAttributes.get(key) ?? []),
+      String(tv.value.valueBlock.value ?? ''),
+    ]);
   }
   let basicConstraints: ParsedCertificate['basicConstraints'];
   let keyUsage: ParsedCertificate['keyUsage'];
@@ -143,7 +149,11 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
       case OID.basicConstraints:
         if (value instanceof pkijs.BasicConstraints) {
           const pathLen = typeof value.pathLenConstraint === 'number' ? value.pathLenConstraint : undefined;
-          basicConstraints = { critical, ca: value.cA === true, ...(pathLen === undefined ? {} : { pathLen }) };
+          basicConstraints = {
+            critical,
+            ca: value.cA === true,
+            ...(pathLen === undefined ? {} : { pathLen }),
+          };
         }
         break;
       case OID.keyUsage:
@@ -163,14 +173,16 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
       case OID.authorityInfoAccess:
         if (value instanceof pkijs.InfoAccess) {
           for (const d of value.accessDescriptions) {
-            if (d.accessMethod === '1.3.6.1.5.5.7.48.1') ocspUrls.push(...urlsFromGeneralNames([d.accessLocation]));
+            if (d.accessMethod === '1.3.6.1.5.5.7.48.1')
+              ocspUrls.push(...urlsFromGeneralNames([d.accessLocation]));
           }
         }
         break;
       case OID.crlDistributionPoints:
         if (value instanceof pkijs.CRLDistributionPoints) {
           for (const p of value.distributionPoints) {
-            if (Array.isArray(p.distributionPoint)) crlUrls.push(...urlsFromGeneralNames(p.distributionPoint));
+            if (Array.isArray(p.distributionPoint))
+              crlUrls.push(...urlsFromGeneralNames(p.distributionPoint));
           }
         }
         break;
@@ -235,7 +247,8 @@ export function readCertificates(bytes: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
     const re = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
     for (const m of text.matchAll(re)) {
-      if (m[1] !== 'CERTIFICATE') throw new CertificateParseError(`unexpected PEM block "${m[1]}" (want CERTIFICATE)`);
+      if (m[1] !== 'CERTIFICATE')
+        throw new CertificateParseError(`unexpected PEM block "${m[1]}" (want CERTIFICATE)`);
       const body = (m[2] ?? '').replace(/\s+/g, '');
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new CertificateParseError('PEM block is not base64');
       out.push(new Uint8Array(Buffer.from(body, 'base64')));

@@ -60,7 +60,10 @@ export function parseDistinguishedName(text: string): DistinguishedName | { erro
 }
 
 /** True when every attribute of `identity` is present in `subject` with the same value. */
-export function isSubsetDn(identity: DistinguishedName, subject: ReadonlyMap<string, readonly string[]>): boolean {
+export function isSubsetDn(
+  identity: DistinguishedName,
+  subject: ReadonlyMap<string, readonly string[]>,
+): boolean {
   for (const [type, value] of identity) {
     const values = subject.get(type);
     if (!values?.includes(value)) return false;

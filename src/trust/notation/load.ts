@@ -9,7 +9,12 @@ import path from 'node:path';
 import { VouchError } from '../../errors.js';
 import type { NotationConfig } from '../../verifiers/notation/config.js';
 import { parseTrustPolicy, STORE_TYPES, type StoreType } from './policy.js';
-import { expandStorePaths, loadNamedStoreDirectory, loadTrustStoreFiles, type NamedTrustStore } from './store.js';
+import {
+  expandStorePaths,
+  loadNamedStoreDirectory,
+  loadTrustStoreFiles,
+  type NamedTrustStore,
+} from './store.js';
 import type { NotationTrust } from './types.js';
 
 const MAX_POLICY_BYTES = 1024 * 1024;
@@ -18,17 +23,24 @@ async function readJson(file: string, label: string): Promise<unknown> {
   let text: string;
   try {
     const bytes = await readFile(file);
-    if (bytes.length > MAX_POLICY_BYTES) throw new VouchError('CONFIG_INVALID', `${label}: ${file} is larger than 1 MiB`);
+    if (bytes.length > MAX_POLICY_BYTES)
+      throw new VouchError('CONFIG_INVALID', `${label}: ${file} is larger than 1 MiB`);
     text = bytes.toString('utf8');
   } catch (err) {
     if (err instanceof VouchError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new VouchError('CONFIG_INVALID', `${label}: ${file} ${code === 'ENOENT' ? 'not found' : 'cannot be read'}`, { cause: err });
+    throw new VouchError(
+      'CONFIG_INVALID',
+      `${label}: ${file} ${code === 'ENOENT' ? 'not found' : 'cannot be read'}`,
+      { cause: err },
+    );
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new VouchError('CONFIG_INVALID', `${label}: ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new VouchError('CONFIG_INVALID', `${label}: ${file} is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -42,9 +54,13 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** Loads and validates the trust material. Throws VouchError CONFIG_INVALID or TRUST_MATERIAL_INVALID. */
-export async function loadNotationTrust(config: NotationConfig, options: { baseDir: string; configPath?: string }): Promise<NotationTrust> {
+export async function loadNotationTrust(
+  config: NotationConfig,
+  options: { baseDir: string; configPath?: string },
+): Promise<NotationTrust> {
   const at = options.configPath ?? 'verifiers.notation';
-  const configDir = config.configDir === undefined ? undefined : path.resolve(options.baseDir, config.configDir);
+  const configDir =
+    config.configDir === undefined ? undefined : path.resolve(options.baseDir, config.configDir);
 
   let policyDoc: unknown;
   let policyPath: string;
@@ -52,7 +68,10 @@ export async function loadNotationTrust(config: NotationConfig, options: { baseD
     policyDoc = config.trustPolicy;
     policyPath = `${at}.trustPolicy`;
   } else if (config.trustPolicyFile !== undefined) {
-    policyDoc = await readJson(path.resolve(options.baseDir, config.trustPolicyFile), `${at}.trustPolicyFile`);
+    policyDoc = await readJson(
+      path.resolve(options.baseDir, config.trustPolicyFile),
+      `${at}.trustPolicyFile`,
+    );
     policyPath = `${at}.trustPolicyFile(${config.trustPolicyFile})`;
   } else if (configDir !== undefined) {
     const oci = path.join(configDir, 'trustpolicy.oci.json');
@@ -60,15 +79,25 @@ export async function loadNotationTrust(config: NotationConfig, options: { baseD
     policyDoc = await readJson(file, `${at}.configDir`);
     policyPath = `${at}.configDir(${path.basename(file)})`;
   } else {
-    throw new VouchError('CONFIG_INVALID', `${at}: a trust policy is required (trustPolicy, trustPolicyFile or configDir)`);
+    throw new VouchError(
+      'CONFIG_INVALID',
+      `${at}: a trust policy is required (trustPolicy, trustPolicyFile or configDir)`,
+    );
   }
   const policy = parseTrustPolicy(policyDoc, policyPath);
 
-  const stores: Record<StoreType, Map<string, NamedTrustStore>> = { ca: new Map(), signingAuthority: new Map(), tsa: new Map() };
+  const stores: Record<StoreType, Map<string, NamedTrustStore>> = {
+    ca: new Map(),
+    signingAuthority: new Map(),
+    tsa: new Map(),
+  };
   for (const type of STORE_TYPES) {
     for (const [name, paths] of Object.entries(config.trustStores?.[type] ?? {})) {
       const label = `${at}.trustStores.${type}.${name}`;
-      stores[type].set(name, await loadTrustStoreFiles(type, name, await expandStorePaths(paths, options.baseDir, label), label));
+      stores[type].set(
+        name,
+        await loadTrustStoreFiles(type, name, await expandStorePaths(paths, options.baseDir, label), label),
+      );
     }
   }
   policy.statements.forEach((statement, i) => {

@@ -39,33 +39,60 @@ export function checkStoreCertificate(cert: ParsedCertificate, type: StoreType):
 }
 
 /** Loads certificates from files (already chosen by the caller). `label` names the store in messages. */
-export async function loadTrustStoreFiles(type: StoreType, name: string, files: readonly string[], label: string): Promise<NamedTrustStore> {
+export async function loadTrustStoreFiles(
+  type: StoreType,
+  name: string,
+  files: readonly string[],
+  label: string,
+): Promise<NamedTrustStore> {
   const certificates: ParsedCertificate[] = [];
   for (const file of files) {
     let bytes: Buffer;
     try {
       const st = await lstat(file);
-      if (st.isSymbolicLink()) throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: ${file} is a symlink (not supported in trust stores)`);
-      if (!st.isFile()) throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: ${file} is not a regular file`);
-      if (st.size > MAX_CERT_FILE_BYTES) throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: ${file} is larger than 1 MiB`);
+      if (st.isSymbolicLink())
+        throw new VouchError(
+          'TRUST_MATERIAL_INVALID',
+          `${label}: ${file} is a symlink (not supported in trust stores)`,
+        );
+      if (!st.isFile())
+        throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: ${file} is not a regular file`);
+      if (st.size > MAX_CERT_FILE_BYTES)
+        throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: ${file} is larger than 1 MiB`);
       bytes = await readFile(file);
     } catch (err) {
       if (err instanceof VouchError) throw err;
-      throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: ${file} ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'cannot be read'}`, { cause: err });
+      throw new VouchError(
+        'TRUST_MATERIAL_INVALID',
+        `${label}: ${file} ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'cannot be read'}`,
+        { cause: err },
+      );
     }
     let parsed: ParsedCertificate[];
     try {
       parsed = readCertificates(bytes).map(parseCertificate);
     } catch (err) {
-      throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: failed to read the trusted certificate ${path.basename(file)}: ${(err as Error).message}`, { cause: err });
+      throw new VouchError(
+        'TRUST_MATERIAL_INVALID',
+        `${label}: failed to read the trusted certificate ${path.basename(file)}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     for (const cert of parsed) {
       const problem = checkStoreCertificate(cert, type);
-      if (problem) throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: trusted certificate ${path.basename(file)} is invalid: ${problem}`);
+      if (problem)
+        throw new VouchError(
+          'TRUST_MATERIAL_INVALID',
+          `${label}: trusted certificate ${path.basename(file)} is invalid: ${problem}`,
+        );
     }
     certificates.push(...parsed);
   }
-  if (certificates.length === 0) throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: no x509 certificates were found in trust store "${name}" of type "${type}"`);
+  if (certificates.length === 0)
+    throw new VouchError(
+      'TRUST_MATERIAL_INVALID',
+      `${label}: no x509 certificates were found in trust store "${name}" of type "${type}"`,
+    );
   return { type, name, certificates };
 }
 
@@ -74,11 +101,19 @@ export async function listStoreDirectory(dir: string, label: string): Promise<st
   let entries: import('node:fs').Dirent[];
   try {
     const st = await lstat(dir);
-    if (st.isSymbolicLink()) throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: ${dir} is a symlink (not supported for named stores)`);
+    if (st.isSymbolicLink())
+      throw new VouchError(
+        'TRUST_MATERIAL_INVALID',
+        `${label}: ${dir} is a symlink (not supported for named stores)`,
+      );
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     if (err instanceof VouchError) throw err;
-    throw new VouchError('TRUST_MATERIAL_INVALID', `${label}: ${dir} ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'cannot be read'}`, { cause: err });
+    throw new VouchError(
+      'TRUST_MATERIAL_INVALID',
+      `${label}: ${dir} ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'cannot be read'}`,
+      { cause: err },
+    );
   }
   return entries
     .filter((e) => !e.isDirectory())
@@ -87,13 +122,22 @@ export async function listStoreDirectory(dir: string, label: string): Promise<st
 }
 
 /** Loads a named store from a notation config dir (`truststore/x509/{type}/{name}/`). */
-export async function loadNamedStoreDirectory(configDir: string, type: StoreType, name: string, label: string): Promise<NamedTrustStore> {
+export async function loadNamedStoreDirectory(
+  configDir: string,
+  type: StoreType,
+  name: string,
+  label: string,
+): Promise<NamedTrustStore> {
   const dir = path.join(configDir, 'truststore', 'x509', type, name);
   return loadTrustStoreFiles(type, name, await listStoreDirectory(dir, label), label);
 }
 
 /** Expands configured paths (files or directories) into files. */
-export async function expandStorePaths(paths: readonly string[], baseDir: string, label: string): Promise<string[]> {
+export async function expandStorePaths(
+  paths: readonly string[],
+  baseDir: string,
+  label: string,
+): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     const abs = path.resolve(baseDir, p);

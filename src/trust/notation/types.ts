@@ -1,5 +1,5 @@
 /** The Notary Project trust material, loaded and validated once and handed to the verifier. */
-import type { TrustPolicyDocument, StoreType } from './policy.js';
+import type { StoreType, TrustPolicyDocument } from './policy.js';
 import type { NamedTrustStore } from './store.js';
 
 export interface NotationTrust {

@@ -19,7 +19,8 @@ export const COSE_ALG: Readonly<Record<SignatureAlgorithm, number>> = {
 };
 
 export function algorithmFromCoseLabel(label: unknown): SignatureAlgorithm | undefined {
-  for (const [name, value] of Object.entries(COSE_ALG)) if (value === label) return name as SignatureAlgorithm;
+  for (const [name, value] of Object.entries(COSE_ALG))
+    if (value === label) return name as SignatureAlgorithm;
   return undefined;
 }
 
@@ -53,7 +54,9 @@ export function algorithmForKey(key: KeyObject): SignatureAlgorithm | { error: s
       case 4096:
         return 'PS512';
       default:
-        return { error: `RSA key size ${details.modulusLength ?? 'unknown'} is not supported (2048, 3072 or 4096 bits)` };
+        return {
+          error: `RSA key size ${details.modulusLength ?? 'unknown'} is not supported (2048, 3072 or 4096 bits)`,
+        };
     }
   }
   if (key.asymmetricKeyType === 'ec') {
@@ -65,7 +68,9 @@ export function algorithmForKey(key: KeyObject): SignatureAlgorithm | { error: s
       case 'secp521r1':
         return 'ES512';
       default:
-        return { error: `EC curve ${details.namedCurve ?? 'unknown'} is not supported (P-256, P-384 or P-521)` };
+        return {
+          error: `EC curve ${details.namedCurve ?? 'unknown'} is not supported (P-256, P-384 or P-521)`,
+        };
     }
   }
   return { error: `key type ${key.asymmetricKeyType ?? 'unknown'} is not supported (RSA or EC)` };
@@ -81,11 +86,21 @@ export function algorithmForCertificate(cert: ParsedCertificate): SignatureAlgor
  * Verifies a primitive signature. ECDSA signatures are the raw r||s form both JWS (RFC 7518 3.4) and
  * COSE (RFC 9053 2.1) use; RSASSA-PSS uses MGF1 with the same hash and a salt as long as the hash.
  */
-export function verifySignature(alg: SignatureAlgorithm, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifySignature(
+  alg: SignatureAlgorithm,
+  key: KeyObject,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const hash = HASH[alg];
   try {
     if (alg.startsWith('PS')) {
-      return verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[hash] }, signature);
+      return verify(
+        hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[hash] },
+        signature,
+      );
     }
     return verify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {

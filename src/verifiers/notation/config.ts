@@ -5,7 +5,10 @@
  */
 import { z } from 'zod';
 
-const storeMap = z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'store names must match [a-zA-Z0-9_.-]+'), z.array(z.string().min(1)).min(1));
+const storeMap = z.record(
+  z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'store names must match [a-zA-Z0-9_.-]+'),
+  z.array(z.string().min(1)).min(1),
+);
 
 export const notationConfigSchema = z
   .object({

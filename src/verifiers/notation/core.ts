@@ -4,12 +4,13 @@
  * authenticity (trust store + trusted identities), expiry, authentic timestamp; revocation needs the
  * network and is returned as `revocationPending` for the caller to finish (see revocation.ts).
  */
+
+import type { Descriptor } from '../../registry/types.js';
 import type { ParsedCertificate } from '../../trust/notation/certificate.js';
 import { parseCertificate } from '../../trust/notation/certificate.js';
 import { isSubsetDn } from '../../trust/notation/dn.js';
 import type { StoreType, TrustPolicyStatement, VerificationCheck } from '../../trust/notation/policy.js';
 import type { NotationTrust } from '../../trust/notation/types.js';
-import type { Descriptor } from '../../registry/types.js';
 import { algorithmForCertificate, verifySignature } from './algorithms.js';
 import { validateCertificateChain } from './chain.js';
 import { parseCoseEnvelope } from './cose.js';
@@ -27,7 +28,11 @@ import type { NotationFailure, NotationFailureCode, NotationResult } from './res
 import { TimestampError, verifyTimestampToken } from './timestamp.js';
 
 /** Critical headers this implementation understands (specs/signature-specification.md "Signed Attributes"). */
-const UNDERSTOOD_CRITICAL = new Set<string>([HEADER.signingScheme, HEADER.authenticSigningTime, HEADER.expiry]);
+const UNDERSTOOD_CRITICAL = new Set<string>([
+  HEADER.signingScheme,
+  HEADER.authenticSigningTime,
+  HEADER.expiry,
+]);
 
 class Stop extends Error {
   constructor(readonly failure: NotationFailure) {
@@ -35,8 +40,14 @@ class Stop extends Error {
   }
 }
 
-function storesOf(trust: NotationTrust, statement: TrustPolicyStatement, type: StoreType): ParsedCertificate[] {
-  return statement.trustStores.filter((s) => s.type === type).flatMap((s) => trust.stores[type].get(s.name)?.certificates ?? []);
+function storesOf(
+  trust: NotationTrust,
+  statement: TrustPolicyStatement,
+  type: StoreType,
+): ParsedCertificate[] {
+  return statement.trustStores
+    .filter((s) => s.type === type)
+    .flatMap((s) => trust.stores[type].get(s.name)?.certificates ?? []);
 }
 
 const utc = (d: Date) => d.toUTCString().replace('GMT', '+0000');
@@ -54,7 +65,11 @@ export function verifyNotationEnvelope(
   options: { now: Date },
 ): NotationResult {
   const now = options.now;
-  const details: Record<string, unknown> = { trustPolicy: statement.name, level: statement.level, envelopeMediaType: mediaType };
+  const details: Record<string, unknown> = {
+    trustPolicy: statement.name,
+    level: statement.level,
+    envelopeMediaType: mediaType,
+  };
   const logged: NotationFailure[] = [];
   if (statement.level === 'skip') return { verified: true, logged, details: { ...details, skipped: true } };
 
@@ -74,7 +89,8 @@ export function verifyNotationEnvelope(
     details.signingScheme = envelope.signed.signingScheme;
     details.envelope = envelope.format;
     if (envelope.signed.signingTime) details.signingTime = envelope.signed.signingTime.toISOString();
-    if (envelope.signed.authenticSigningTime) details.authenticSigningTime = envelope.signed.authenticSigningTime.toISOString();
+    if (envelope.signed.authenticSigningTime)
+      details.authenticSigningTime = envelope.signed.authenticSigningTime.toISOString();
     if (envelope.signed.expiry) details.expiry = envelope.signed.expiry.toISOString();
     if (envelope.signingAgent) details.signingAgent = envelope.signingAgent;
     checkIntegrity(envelope, chain, subject);
@@ -85,17 +101,33 @@ export function verifyNotationEnvelope(
       const anchors = storesOf(trust, statement, type);
       const anchorHashes = new Set(anchors.map((c) => c.sha256));
       if (anchors.length === 0) {
-        fail('authenticity', 'untrusted-chain', `signature is not produced by a trusted signer: no trusted certificates are found to verify authenticity (the trust policy names no "${type}" store for signing scheme ${envelope.signed.signingScheme})`);
+        fail(
+          'authenticity',
+          'untrusted-chain',
+          `signature is not produced by a trusted signer: no trusted certificates are found to verify authenticity (the trust policy names no "${type}" store for signing scheme ${envelope.signed.signingScheme})`,
+        );
       } else if (!chain.some((c) => anchorHashes.has(c.sha256))) {
-        fail('authenticity', 'untrusted-chain', `signature is not produced by a trusted signer: the signature's certificate chain does not contain any trusted certificate (signer "${leaf.subject}")`);
-      } else if (statement.trustedIdentities !== '*' && !statement.trustedIdentities.some((dn) => isSubsetDn(dn, leaf.subjectAttributes))) {
-        fail('authenticity', 'identity', `signature is not produced by a trusted signer: signing certificate subject "${leaf.subject}" does not match the trusted identities of trust policy statement "${statement.name}"`);
+        fail(
+          'authenticity',
+          'untrusted-chain',
+          `signature is not produced by a trusted signer: the signature's certificate chain does not contain any trusted certificate (signer "${leaf.subject}")`,
+        );
+      } else if (
+        statement.trustedIdentities !== '*' &&
+        !statement.trustedIdentities.some((dn) => isSubsetDn(dn, leaf.subjectAttributes))
+      ) {
+        fail(
+          'authenticity',
+          'identity',
+          `signature is not produced by a trusted signer: signing certificate subject "${leaf.subject}" does not match the trusted identities of trust policy statement "${statement.name}"`,
+        );
       }
     }
 
     // Expiry: "a signature is expired when the current time is >= expiry".
     const expiry = envelope.signed.expiry;
-    if (expiry && now.getTime() >= expiry.getTime()) fail('expiry', 'expired', `digital signature has expired on "${utc(expiry)}"`);
+    if (expiry && now.getTime() >= expiry.getTime())
+      fail('expiry', 'expired', `digital signature has expired on "${utc(expiry)}"`);
 
     checkAuthenticTimestamp(envelope, chain, trust, statement, now, details, fail);
 
@@ -106,27 +138,50 @@ export function verifyNotationEnvelope(
       revocationPending: {
         chain: envelope.certificateChain,
         action: statement.actions.revocation,
-        ...(envelope.signed.authenticSigningTime ? { signingTime: envelope.signed.authenticSigningTime } : {}),
+        ...(envelope.signed.authenticSigningTime
+          ? { signingTime: envelope.signed.authenticSigningTime }
+          : {}),
       },
     };
   } catch (err) {
-    if (err instanceof Stop) return { verified: false, failure: err.failure, logged, details: withLogged(details, logged) };
+    if (err instanceof Stop)
+      return { verified: false, failure: err.failure, logged, details: withLogged(details, logged) };
     if (err instanceof EnvelopeError) {
-      return { verified: false, failure: { check: 'integrity', code: err.kind, message: err.message }, logged, details: withLogged(details, logged) };
+      return {
+        verified: false,
+        failure: { check: 'integrity', code: err.kind, message: err.message },
+        logged,
+        details: withLogged(details, logged),
+      };
     }
     throw err;
   }
 }
 
-function withLogged(details: Record<string, unknown>, logged: readonly NotationFailure[]): Record<string, unknown> {
-  return logged.length === 0 ? details : { ...details, loggedFailures: logged.map((f) => ({ check: f.check, reason: f.code, message: f.message })) };
+function withLogged(
+  details: Record<string, unknown>,
+  logged: readonly NotationFailure[],
+): Record<string, unknown> {
+  return logged.length === 0
+    ? details
+    : {
+        ...details,
+        loggedFailures: logged.map((f) => ({ check: f.check, reason: f.code, message: f.message })),
+      };
 }
 
 function parseEnvelope(bytes: Uint8Array, mediaType: string): ParsedEnvelope {
-  if (bytes.byteLength > MAX_ENVELOPE_BYTES) throw new EnvelopeError('malformed', `the signature envelope is ${bytes.byteLength} bytes, more than the ${MAX_ENVELOPE_BYTES} allowed`);
+  if (bytes.byteLength > MAX_ENVELOPE_BYTES)
+    throw new EnvelopeError(
+      'malformed',
+      `the signature envelope is ${bytes.byteLength} bytes, more than the ${MAX_ENVELOPE_BYTES} allowed`,
+    );
   if (mediaType === JWS_MEDIA_TYPE) return parseJwsEnvelope(bytes);
   if (mediaType === COSE_MEDIA_TYPE) return parseCoseEnvelope(bytes);
-  throw new EnvelopeError('unsupported', `signature envelope media type "${mediaType}" is not supported (${JWS_MEDIA_TYPE} or ${COSE_MEDIA_TYPE})`);
+  throw new EnvelopeError(
+    'unsupported',
+    `signature envelope media type "${mediaType}" is not supported (${JWS_MEDIA_TYPE} or ${COSE_MEDIA_TYPE})`,
+  );
 }
 
 function parseChain(envelope: ParsedEnvelope): ParsedCertificate[] {
@@ -134,27 +189,50 @@ function parseChain(envelope: ParsedEnvelope): ParsedCertificate[] {
     try {
       return parseCertificate(der);
     } catch (err) {
-      throw new EnvelopeError('malformed', `certificate ${i} of the chain does not parse: ${(err as Error).message}`);
+      throw new EnvelopeError(
+        'malformed',
+        `certificate ${i} of the chain does not parse: ${(err as Error).message}`,
+      );
     }
   });
 }
 
 /** Integrity: specs/trust-store-trust-policy.md "Validate Integrity" (always enforced). */
-function checkIntegrity(envelope: ParsedEnvelope, chain: ParsedCertificate[], subject: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>): void {
+function checkIntegrity(
+  envelope: ParsedEnvelope,
+  chain: ParsedCertificate[],
+  subject: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>,
+): void {
   const s = envelope.signed;
   const stop = (code: NotationFailureCode, message: string): never => {
     throw new Stop({ check: 'integrity', code, message });
   };
-  if (s.verificationPlugin !== undefined) stop('unsupported', `verification plugins are not supported (the signature requires plugin "${s.verificationPlugin}")`);
+  if (s.verificationPlugin !== undefined)
+    stop(
+      'unsupported',
+      `verification plugins are not supported (the signature requires plugin "${s.verificationPlugin}")`,
+    );
   const unknown = s.critical.filter((c) => !UNDERSTOOD_CRITICAL.has(c));
-  if (unknown.length > 0) stop('unsupported', `the signature has critical headers vouch does not understand: ${unknown.join(', ')}`);
-  if (s.contentType !== PAYLOAD_CONTENT_TYPE) stop('unsupported', `payload content type "${s.contentType}" is not supported (want ${PAYLOAD_CONTENT_TYPE})`);
+  if (unknown.length > 0)
+    stop(
+      'unsupported',
+      `the signature has critical headers vouch does not understand: ${unknown.join(', ')}`,
+    );
+  if (s.contentType !== PAYLOAD_CONTENT_TYPE)
+    stop(
+      'unsupported',
+      `payload content type "${s.contentType}" is not supported (want ${PAYLOAD_CONTENT_TYPE})`,
+    );
   const chainProblem = validateCertificateChain(chain, 'codeSigning');
   if (chainProblem) stop('integrity', `signature is invalid: certificate chain is invalid: ${chainProblem}`);
   const leaf = chain[0] as ParsedCertificate;
   const alg = algorithmForCertificate(leaf);
   if (typeof alg !== 'string') stop('unsupported', alg.error);
-  if (alg !== s.alg) stop('integrity', `signature is invalid: algorithm ${s.alg} does not match the signing certificate's key (${String(alg)})`);
+  if (alg !== s.alg)
+    stop(
+      'integrity',
+      `signature is invalid: algorithm ${s.alg} does not match the signing certificate's key (${String(alg)})`,
+    );
   if (!verifySignature(s.alg, leaf.publicKey, envelope.signingInput, envelope.signature)) {
     stop('integrity', 'signature is invalid: the signature does not verify with the signing certificate');
   }
@@ -164,8 +242,16 @@ function checkIntegrity(envelope: ParsedEnvelope, chain: ParsedCertificate[], su
   } catch {
     stop('malformed', 'the signed payload is not JSON');
   }
-  const target = (payload as { targetArtifact?: unknown } | null)?.targetArtifact as Record<string, unknown> | undefined;
-  if (typeof target !== 'object' || target === null || typeof target.mediaType !== 'string' || typeof target.digest !== 'string' || typeof target.size !== 'number') {
+  const target = (payload as { targetArtifact?: unknown } | null)?.targetArtifact as
+    | Record<string, unknown>
+    | undefined;
+  if (
+    typeof target !== 'object' ||
+    target === null ||
+    typeof target.mediaType !== 'string' ||
+    typeof target.digest !== 'string' ||
+    typeof target.size !== 'number'
+  ) {
     stop('malformed', 'the signed payload has no targetArtifact descriptor with mediaType, digest and size');
   }
   const t = target as { mediaType: string; digest: string; size: number };
@@ -191,10 +277,18 @@ function checkAuthenticTimestamp(
   const withinValidity = (at: Date, what: string): void => {
     for (const cert of chain) {
       if (at < cert.notBefore) {
-        return fail('authenticTimestamp', 'cert-not-yet-valid', `${what} is before certificate "${cert.subject}" validity period, it will be valid from "${utc(cert.notBefore)}"`);
+        return fail(
+          'authenticTimestamp',
+          'cert-not-yet-valid',
+          `${what} is before certificate "${cert.subject}" validity period, it will be valid from "${utc(cert.notBefore)}"`,
+        );
       }
       if (at > cert.notAfter) {
-        return fail('authenticTimestamp', 'cert-expired', `the signature's certificate chain contains an expired certificate: ${what} is after certificate "${cert.subject}" validity period, it was expired at "${utc(cert.notAfter)}"`);
+        return fail(
+          'authenticTimestamp',
+          'cert-expired',
+          `the signature's certificate chain contains an expired certificate: ${what} is after certificate "${cert.subject}" validity period, it was expired at "${utc(cert.notAfter)}"`,
+        );
       }
     }
   };
@@ -210,23 +304,39 @@ function checkAuthenticTimestamp(
     return;
   }
   if (!envelope.timestampToken || envelope.timestampToken.length === 0) {
-    return fail('authenticTimestamp', 'timestamp', 'no timestamp countersignature was found in the signature envelope');
+    return fail(
+      'authenticTimestamp',
+      'timestamp',
+      'no timestamp countersignature was found in the signature envelope',
+    );
   }
   let ts: ReturnType<typeof verifyTimestampToken>;
   try {
     ts = verifyTimestampToken(envelope.timestampToken, envelope.signature, tsaRoots);
   } catch (err) {
     if (err instanceof TimestampError) return fail('authenticTimestamp', 'timestamp', err.message);
-    return fail('authenticTimestamp', 'timestamp', `failed to verify the timestamp countersignature: ${(err as Error).message}`);
+    return fail(
+      'authenticTimestamp',
+      'timestamp',
+      `failed to verify the timestamp countersignature: ${(err as Error).message}`,
+    );
   }
   details.timestamp = ts.genTime.toISOString();
   details.timestampAuthority = ts.tsaChain[0]?.subject;
   for (const cert of chain) {
     if (ts.lower < cert.notBefore) {
-      return fail('authenticTimestamp', 'timestamp', `timestamp can be before certificate "${cert.subject}" validity period, it will be valid from "${utc(cert.notBefore)}"`);
+      return fail(
+        'authenticTimestamp',
+        'timestamp',
+        `timestamp can be before certificate "${cert.subject}" validity period, it will be valid from "${utc(cert.notBefore)}"`,
+      );
     }
     if (ts.upper > cert.notAfter) {
-      return fail('authenticTimestamp', 'timestamp', `timestamp can be after certificate "${cert.subject}" validity period, it was expired at "${utc(cert.notAfter)}"`);
+      return fail(
+        'authenticTimestamp',
+        'timestamp',
+        `timestamp can be after certificate "${cert.subject}" validity period, it was expired at "${utc(cert.notAfter)}"`,
+      );
     }
   }
 }

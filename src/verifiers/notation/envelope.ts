@@ -96,7 +96,20 @@ export function parseRfc3339(value: unknown, what: string): Date {
   return new Date(value);
 }
 
-const REGISTERED_JWS = new Set(['alg', 'cty', 'crit', 'typ', 'kid', 'jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'b64']);
+const REGISTERED_JWS = new Set([
+  'alg',
+  'cty',
+  'crit',
+  'typ',
+  'kid',
+  'jku',
+  'jwk',
+  'x5u',
+  'x5c',
+  'x5t',
+  'x5t#S256',
+  'b64',
+]);
 
 /**
  * Checks the Notary Project rules on signed attributes common to both formats
@@ -111,45 +124,62 @@ export function readSignedAttributes(
   get: (name: string) => unknown,
   readTime: (value: unknown, what: string) => Date,
 ): SignedAttributes {
-  if (typeof contentType !== 'string') throw new EnvelopeError('malformed', 'the content type header is missing or not a string');
+  if (typeof contentType !== 'string')
+    throw new EnvelopeError('malformed', 'the content type header is missing or not a string');
   if (!Array.isArray(crit) || crit.length === 0 || !crit.every((c) => typeof c === 'string')) {
     throw new EnvelopeError('malformed', 'the crit header must be a non-empty array of header names');
   }
   const critical = crit as string[];
   for (const name of critical) {
-    if (REGISTERED_JWS.has(name)) throw new EnvelopeError('malformed', `crit must not list the registered header "${name}"`);
-    if (!names.includes(name)) throw new EnvelopeError('malformed', `crit lists "${name}", which is not a protected header`);
+    if (REGISTERED_JWS.has(name))
+      throw new EnvelopeError('malformed', `crit must not list the registered header "${name}"`);
+    if (!names.includes(name))
+      throw new EnvelopeError('malformed', `crit lists "${name}", which is not a protected header`);
   }
-  if (!critical.includes(HEADER.signingScheme)) throw new EnvelopeError('malformed', `crit must list ${HEADER.signingScheme}`);
+  if (!critical.includes(HEADER.signingScheme))
+    throw new EnvelopeError('malformed', `crit must list ${HEADER.signingScheme}`);
   const scheme = get(HEADER.signingScheme);
   if (scheme !== 'notary.x509' && scheme !== 'notary.x509.signingAuthority') {
-    throw new EnvelopeError('malformed', `${HEADER.signingScheme} must be notary.x509 or notary.x509.signingAuthority`);
+    throw new EnvelopeError(
+      'malformed',
+      `${HEADER.signingScheme} must be notary.x509 or notary.x509.signingAuthority`,
+    );
   }
   const has = (n: string) => names.includes(n);
   let signingTime: Date | undefined;
   let authenticSigningTime: Date | undefined;
   if (scheme === 'notary.x509') {
-    if (!has(HEADER.signingTime)) throw new EnvelopeError('malformed', `${HEADER.signingTime} is required under notary.x509`);
+    if (!has(HEADER.signingTime))
+      throw new EnvelopeError('malformed', `${HEADER.signingTime} is required under notary.x509`);
     signingTime = readTime(get(HEADER.signingTime), HEADER.signingTime);
     if (has(HEADER.authenticSigningTime)) {
-      throw new EnvelopeError('malformed', `${HEADER.authenticSigningTime} is only valid under notary.x509.signingAuthority`);
+      throw new EnvelopeError(
+        'malformed',
+        `${HEADER.authenticSigningTime} is only valid under notary.x509.signingAuthority`,
+      );
     }
   } else {
     if (!has(HEADER.authenticSigningTime)) {
-      throw new EnvelopeError('malformed', `${HEADER.authenticSigningTime} is required under notary.x509.signingAuthority`);
+      throw new EnvelopeError(
+        'malformed',
+        `${HEADER.authenticSigningTime} is required under notary.x509.signingAuthority`,
+      );
     }
-    if (!critical.includes(HEADER.authenticSigningTime)) throw new EnvelopeError('malformed', `crit must list ${HEADER.authenticSigningTime}`);
+    if (!critical.includes(HEADER.authenticSigningTime))
+      throw new EnvelopeError('malformed', `crit must list ${HEADER.authenticSigningTime}`);
     authenticSigningTime = readTime(get(HEADER.authenticSigningTime), HEADER.authenticSigningTime);
   }
   let expiry: Date | undefined;
   if (has(HEADER.expiry)) {
-    if (!critical.includes(HEADER.expiry)) throw new EnvelopeError('malformed', `crit must list ${HEADER.expiry}`);
+    if (!critical.includes(HEADER.expiry))
+      throw new EnvelopeError('malformed', `crit must list ${HEADER.expiry}`);
     expiry = readTime(get(HEADER.expiry), HEADER.expiry);
   }
   let verificationPlugin: string | undefined;
   if (has(HEADER.verificationPlugin)) {
     const v = get(HEADER.verificationPlugin);
-    if (typeof v !== 'string') throw new EnvelopeError('malformed', `${HEADER.verificationPlugin} must be a string`);
+    if (typeof v !== 'string')
+      throw new EnvelopeError('malformed', `${HEADER.verificationPlugin} must be a string`);
     verificationPlugin = v;
   }
   const known = new Set<string>(Object.values(HEADER));

@@ -27,28 +27,41 @@ export function parseJwsEnvelope(bytes: Uint8Array): ParsedEnvelope {
   try {
     doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (err) {
-    throw new EnvelopeError('malformed', `the envelope is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new EnvelopeError(
+      'malformed',
+      `the envelope is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   if (!isObject(doc)) throw new EnvelopeError('malformed', 'the envelope is not a JSON object');
   for (const key of Object.keys(doc)) {
-    if (!TOP_LEVEL.has(key)) throw new EnvelopeError('malformed', `unexpected top-level member "${key}" (only flattened JWS JSON is supported)`);
+    if (!TOP_LEVEL.has(key))
+      throw new EnvelopeError(
+        'malformed',
+        `unexpected top-level member "${key}" (only flattened JWS JSON is supported)`,
+      );
   }
   const { payload, protected: protectedB64, header, signature } = doc;
   if (typeof payload !== 'string') throw new EnvelopeError('malformed', 'payload is missing or not a string');
-  if (typeof protectedB64 !== 'string') throw new EnvelopeError('malformed', 'protected is missing or not a string');
-  if (typeof signature !== 'string') throw new EnvelopeError('malformed', 'signature is missing or not a string');
-  if (header !== undefined && !isObject(header)) throw new EnvelopeError('malformed', 'header must be an object');
+  if (typeof protectedB64 !== 'string')
+    throw new EnvelopeError('malformed', 'protected is missing or not a string');
+  if (typeof signature !== 'string')
+    throw new EnvelopeError('malformed', 'signature is missing or not a string');
+  if (header !== undefined && !isObject(header))
+    throw new EnvelopeError('malformed', 'header must be an object');
   const unprotected = header ?? {};
 
   const x5c = unprotected.x5c;
-  if (x5c === undefined) throw new EnvelopeError('malformed', 'certificate chain is not present (header.x5c)');
+  if (x5c === undefined)
+    throw new EnvelopeError('malformed', 'certificate chain is not present (header.x5c)');
   if (!Array.isArray(x5c) || x5c.length === 0 || !x5c.every((c) => typeof c === 'string')) {
     throw new EnvelopeError('malformed', 'header.x5c must be a non-empty array of base64 strings');
   }
-  if (x5c.length > MAX_CHAIN_LENGTH) throw new EnvelopeError('malformed', `header.x5c has more than ${MAX_CHAIN_LENGTH} certificates`);
+  if (x5c.length > MAX_CHAIN_LENGTH)
+    throw new EnvelopeError('malformed', `header.x5c has more than ${MAX_CHAIN_LENGTH} certificates`);
   const certificateChain = (x5c as string[]).map((c, i) => decodeBase64Std(c, `header.x5c[${i}]`));
   const tsRaw = unprotected[HEADER.timestampSignature];
-  if (tsRaw !== undefined && typeof tsRaw !== 'string') throw new EnvelopeError('malformed', `header.${HEADER.timestampSignature} must be a string`);
+  if (tsRaw !== undefined && typeof tsRaw !== 'string')
+    throw new EnvelopeError('malformed', `header.${HEADER.timestampSignature} must be a string`);
   const agent = unprotected[HEADER.signingAgent];
 
   const protectedBytes = decodeBase64Url(protectedB64, 'protected');
@@ -62,8 +75,10 @@ export function parseJwsEnvelope(bytes: Uint8Array): ParsedEnvelope {
   }
   if (!isObject(headers)) throw new EnvelopeError('malformed', 'the protected header is not a JSON object');
   const alg = headers.alg;
-  if (typeof alg !== 'string') throw new EnvelopeError('malformed', 'the alg header is missing or not a string');
-  if (!isJwsAlgorithm(alg)) throw new EnvelopeError('unsupported', `signature algorithm "${alg}" is not supported`);
+  if (typeof alg !== 'string')
+    throw new EnvelopeError('malformed', 'the alg header is missing or not a string');
+  if (!isJwsAlgorithm(alg))
+    throw new EnvelopeError('unsupported', `signature algorithm "${alg}" is not supported`);
   const names = Object.keys(headers);
   const signed = readSignedAttributes(
     alg,
@@ -80,7 +95,9 @@ export function parseJwsEnvelope(bytes: Uint8Array): ParsedEnvelope {
     signingInput: new TextEncoder().encode(`${protectedB64}.${payload}`),
     signature: signatureBytes,
     certificateChain,
-    ...(tsRaw !== undefined ? { timestampToken: decodeBase64Std(tsRaw, `header.${HEADER.timestampSignature}`) } : {}),
+    ...(tsRaw !== undefined
+      ? { timestampToken: decodeBase64Std(tsRaw, `header.${HEADER.timestampSignature}`) }
+      : {}),
     ...(typeof agent === 'string' ? { signingAgent: agent } : {}),
   };
 }

@@ -34,7 +34,11 @@ export interface NotationResult {
   /** Facts for the report: signer, times, chain thumbprints, level, statement. */
   readonly details: Readonly<Record<string, unknown>>;
   /** The parsed chain, DER leaf first, for a revocation check the caller performs (absent when not needed). */
-  readonly revocationPending?: { readonly chain: readonly Uint8Array[]; readonly action: 'enforce' | 'log'; readonly signingTime?: Date };
+  readonly revocationPending?: {
+    readonly chain: readonly Uint8Array[];
+    readonly action: 'enforce' | 'log';
+    readonly signingTime?: Date;
+  };
 }
 
 /** The report reason for a failure code. */

@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadNamedStoreDirectory } from '../../../src/trust/notation/store.js';
 import { loadNotationTrust } from '../../../src/trust/notation/load.js';
-import { selectTrustPolicyStatement, type StoreType } from '../../../src/trust/notation/policy.js';
+import { type StoreType, selectTrustPolicyStatement } from '../../../src/trust/notation/policy.js';
+import { loadNamedStoreDirectory } from '../../../src/trust/notation/store.js';
 import { verifyNotationEnvelope } from '../../../src/verifiers/notation/core.js';
 import type { NotationFailureCode } from '../../../src/verifiers/notation/result.js';
 import { defaultJudge } from '../judge.js';
@@ -72,7 +72,11 @@ async function verifyEnvelopeCase(testCase: InteropCase, env: { dir: string }): 
   );
   if (result.verified) {
     const logged = (result.details.loggedFailures as unknown[] | undefined)?.length ?? 0;
-    return { verified: true, reason: 'ok', ...(logged > 0 ? { detail: `logged: ${JSON.stringify(result.details.loggedFailures)}` } : {}) };
+    return {
+      verified: true,
+      reason: 'ok',
+      ...(logged > 0 ? { detail: `logged: ${JSON.stringify(result.details.loggedFailures)}` } : {}),
+    };
   }
   const failure = result.failure;
   return {
@@ -84,7 +88,12 @@ async function verifyEnvelopeCase(testCase: InteropCase, env: { dir: string }): 
 
 async function loadStoreCase(testCase: InteropCase, env: { dir: string }): Promise<CaseResult> {
   try {
-    const store = await loadNamedStoreDirectory(env.dir, testCase.storeType as StoreType, String(testCase.storeName), `store ${String(testCase.storeName)}`);
+    const store = await loadNamedStoreDirectory(
+      env.dir,
+      testCase.storeType as StoreType,
+      String(testCase.storeName),
+      `store ${String(testCase.storeName)}`,
+    );
     return { verified: true, reason: 'ok', detail: `certificates=${store.certificates.length}` };
   } catch (err) {
     return { verified: false, reason: 'invalid-store', detail: (err as Error).message };
