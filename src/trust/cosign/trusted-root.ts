@@ -71,7 +71,8 @@ export function parseTrustedRoot(text: string, source: string): CosignTrustMater
   const certificateAuthorities = root.certificateAuthorities.map((ca, i) =>
     toAuthority(ca, `${source}: certificateAuthorities[${i}]`),
   );
-  root.timestampAuthorities.forEach((ca, i) => toAuthority(ca, `${source}: timestampAuthorities[${i}]`));
+  for (const [i, ca] of root.timestampAuthorities.entries())
+    toAuthority(ca, `${source}: timestampAuthorities[${i}]`);
   let sigstore: CosignTrustMaterial['sigstore'];
   try {
     sigstore = toTrustMaterial(TrustedRoot.fromJSON(json));

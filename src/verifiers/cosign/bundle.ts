@@ -92,8 +92,16 @@ function checkBundle(
   }
   const details: Record<string, unknown> = { mediaType };
   const { policy, trust } = input;
-  if (!trust.sigstore)
-    throw new CosignCheckFailure('untrusted-chain', 'no trusted root is configured for bundles');
+  // Key-signed bundles need no trusted root (unless the policy requires a log entry).
+  const sigstoreTrust: TrustMaterial = trust.sigstore ?? {
+    certificateAuthorities: [],
+    timestampAuthorities: [],
+    tlogs: [],
+    ctlogs: [],
+    publicKey: () => {
+      throw new CosignCheckFailure('untrusted-signer', 'no key is trusted');
+    },
+  };
   const material = bundle.verificationMaterial.content;
   if (material.$case === 'x509CertificateChain') {
     const certs = material.x509CertificateChain.certificates;
@@ -189,11 +197,13 @@ function checkBundle(
     let last: unknown;
     for (const key of policy.keys) {
       const tm: TrustMaterial = {
-        ...trust.sigstore,
+        ...sigstoreTrust,
         publicKey: () => ({ publicKey: key.key, validFor: () => true }),
       };
       try {
-        new Verifier(tm, { tlogThreshold, ctlogThreshold: 0 }).verify(entity);
+        new Verifier(tm, { tlogThreshold, ctlogThreshold: 0, timestampThreshold: tlogThreshold }).verify(
+          entity,
+        );
         details.key = { id: key.id, source: key.source };
         return statement ? { details, statement } : { details };
       } catch (err) {
@@ -202,7 +212,7 @@ function checkBundle(
     }
     throw last;
   }
-  const signer = new Verifier(trust.sigstore, {
+  const signer = new Verifier(sigstoreTrust, {
     tlogThreshold,
     ctlogThreshold: policy.requireSct ? 1 : 0,
   }).verify(entity);

@@ -131,7 +131,7 @@ export function requireCodeSigning(leaf: X509Certificate): void {
     const seq = ext.valueObj.subs[0] ?? ext.valueObj;
     oids = seq.subs.map((s) => s.toOID());
   } catch {
-    return malformed('the signing certificate has an unreadable extended key usage');
+    malformed('the signing certificate has an unreadable extended key usage');
   }
   if (!oids.includes(OID_CODE_SIGNING) && !oids.includes(OID_ANY_EKU)) {
     throw new CosignCheckFailure(

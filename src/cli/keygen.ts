@@ -1,0 +1,57 @@
+/**
+ * `vouch keygen --format cosign --out DIR [--password-file F]`: writes DIR/cosign.key (cosign's
+ * encrypted `ENCRYPTED SIGSTORE PRIVATE KEY`) and DIR/cosign.pub, like `cosign generate-key-pair`.
+ * The password comes from --password-file, else $COSIGN_PASSWORD (as cosign reads it).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { VouchError } from '../errors.js';
+
+interface KeygenOptions {
+  format: string;
+  out: string;
+  passwordFile?: string;
+}
+
+/** Reads the cosign key password: the file's first line, else $COSIGN_PASSWORD. */
+export async function readCosignPassword(passwordFile: string | undefined): Promise<string> {
+  if (passwordFile) {
+    try {
+      return (await readFile(passwordFile, 'utf8')).split(/\r?\n/)[0] ?? '';
+    } catch {
+      throw new VouchError('USAGE', `--password-file ${passwordFile}: file not found or unreadable`);
+    }
+  }
+  const env = process.env.COSIGN_PASSWORD;
+  if (env === undefined) throw new VouchError('USAGE', 'set COSIGN_PASSWORD or pass --password-file');
+  return env;
+}
+
+export function register(program: Command): void {
+  program
+    .command('keygen')
+    .description('generate a signing key pair (cosign format: cosign.key + cosign.pub)')
+    .option('--format <format>', 'key format (cosign)', 'cosign')
+    .requiredOption('--out <dir>', 'directory to write the key pair to')
+    .option('--password-file <file>', 'password of the private key (else $COSIGN_PASSWORD)')
+    .action(async (opts: KeygenOptions) => {
+      if (opts.format !== 'cosign')
+        throw new VouchError('USAGE', `unknown --format "${opts.format}" (cosign)`);
+      const password = await readCosignPassword(opts.passwordFile);
+      const { generateCosignKeyPair } = await import('../sign/cosign/key-file.js');
+      const { privateKeyFile, publicKeyPem } = generateCosignKeyPair(password);
+      await mkdir(opts.out, { recursive: true });
+      const keyPath = path.join(opts.out, 'cosign.key');
+      const pubPath = path.join(opts.out, 'cosign.pub');
+      await writeFile(keyPath, privateKeyFile, { mode: 0o600, flag: 'wx' }).catch(
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST')
+            throw new VouchError('USAGE', `${keyPath} already exists; not overwriting it`);
+          throw err;
+        },
+      );
+      await writeFile(pubPath, publicKeyPem);
+      process.stdout.write(`Private key written to ${keyPath}\nPublic key written to ${pubPath}\n`);
+    });
+}
