@@ -19,6 +19,7 @@ import {
 } from '../reference/parse.js';
 import type { ImageReference, LayoutReference } from '../reference/types.js';
 import { DEFAULT_DISCOVERY_DEPTH, discoverArtifacts } from '../referrers/discover.js';
+import { DockerConfigCredentialStore } from '../registry/auth/docker-config.js';
 import { createRegistryClient } from '../registry/client.js';
 import type { Descriptor, Repository } from '../registry/types.js';
 import { collect } from './io.js';
@@ -76,7 +77,11 @@ export async function withResolvedTarget<T>(
 ): Promise<T> {
   const ref = parseAnyReference(reference);
   const logger = createLogger({ level: process.env.VOUCH_LOG_LEVEL ?? 'warn' });
-  const client = createRegistryClient({ insecureHosts: opts.insecureRegistry, logger });
+  const client = createRegistryClient({
+    insecureHosts: opts.insecureRegistry,
+    credentials: new DockerConfigCredentialStore(),
+    logger,
+  });
   try {
     const signal = AbortSignal.timeout(opts.timeout * 1000);
     const repository = client.repository(ref);
@@ -99,9 +104,8 @@ function restate(err: unknown, ref: ImageReference | LayoutReference, wanted: st
   const what = formatReference(ref);
   if (e.code === 'REGISTRY_NOT_FOUND') {
     const kind = wanted.includes(':') ? 'digest' : 'tag';
-    return new VouchError('REGISTRY_NOT_FOUND', `${what}: no such ${kind} "${wanted}" (${e.message})`, {
-      cause: e,
-    });
+    const message = e.message.includes(wanted) ? e.message : `no such ${kind} "${wanted}" (${e.message})`;
+    return new VouchError('REGISTRY_NOT_FOUND', `${what}: ${message}`, { cause: e });
   }
   return new VouchError(e.code, `${what}: ${e.message}`, { cause: e, details: { ...e.details } });
 }
