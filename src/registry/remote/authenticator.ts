@@ -62,11 +62,16 @@ export class Authenticator {
     return `Bearer ${await this.#token(host, state, mergeScopes(scopes), signal)}`;
   }
 
-  /** Handles a 401 challenge: records the scheme and returns a fresh Authorization header. */
+  /**
+   * Handles a 401 challenge: records the scheme and returns a fresh Authorization header.
+   * `sent` is the header the refused request carried; a cached token equal to it is dropped,
+   * while a newer one (fetched meanwhile by a concurrent request) is reused.
+   */
   async answer(
     host: string,
     challenge: Challenge,
     scopes: readonly string[],
+    sent: string | undefined,
     signal: AbortSignal,
   ): Promise<string> {
     if (challenge.scheme === 'basic') {
@@ -95,13 +100,15 @@ export class Authenticator {
     }
     const state: HostAuth = { scheme: 'bearer', realm, service: challenge.params.service };
     this.#hosts.set(host, state);
-    const wanted = mergeScopes(scopes);
     const all = mergeScopes([...scopes, ...(challenge.params.scope ? [challenge.params.scope] : [])]);
-    const key = this.#key(host, state, wanted);
-    this.#tokens.delete(key); // the token we sent (if any) was not good enough
+    const wantedKey = this.#key(host, state, mergeScopes(scopes));
+    const allKey = this.#key(host, state, all);
+    for (const key of [wantedKey, allKey]) {
+      if (sent !== undefined && `Bearer ${this.#tokens.get(key)?.token}` === sent) this.#tokens.delete(key);
+    }
     const token = await this.#token(host, state, all, signal);
-    const entry = this.#tokens.get(this.#key(host, state, all));
-    if (entry) this.#tokens.set(key, entry);
+    const entry = this.#tokens.get(allKey);
+    if (entry && wantedKey !== allKey) this.#tokens.set(wantedKey, entry);
     return `Bearer ${token}`;
   }
 

@@ -135,7 +135,7 @@ export class Transport {
         const challenge = parseChallenge(header(res.headers, 'www-authenticate'));
         if (challenge) {
           await discard(res.body);
-          authorization = await this.#auth.answer(req.host, challenge, req.scopes, req.signal);
+          authorization = await this.#auth.answer(req.host, challenge, req.scopes, authorization, req.signal);
           answered = true;
           attempt--;
           continue;
