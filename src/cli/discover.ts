@@ -9,7 +9,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Artifact } from '../engine/types.js';
-import { isVouchError, toVouchError, VouchError } from '../errors.js';
+import { toVouchError, VouchError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import {
   formatReference,

@@ -1,13 +1,9 @@
 /**
- * Content digests for the layout store (image-spec 1.1 `descriptor.md` § Digests): the
- * algorithms vouch accepts, the hash of a byte string, and the check every read makes.
- * Digests name files under `blobs/`, so they are validated before they touch a path.
+ * Content digests for the layout store (image-spec 1.1 `descriptor.md` § Digests). Digests name
+ * files under `blobs/`, so they are validated (src/reference/digest.ts) before they touch a path.
  */
-import { createHash } from 'node:crypto';
 import { VouchError } from '../../errors.js';
-
-/** Hex length of each registered algorithm (image-spec § Registered algorithms). */
-const HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
+import { computeDigest, digestAlgorithm, validateDigest } from '../../reference/digest.js';
 
 /** A digest split into its algorithm and lowercase hex encoding. */
 export interface ParsedDigest {
@@ -17,29 +13,13 @@ export interface ParsedDigest {
 
 /** Splits and validates `<alg>:<hex>`; throws DIGEST_INVALID naming what is wrong. */
 export function splitDigest(digest: string): ParsedDigest {
-  const colon = digest.indexOf(':');
-  if (colon <= 0) throw new VouchError('DIGEST_INVALID', `digest "${digest}" has no "<algorithm>:" prefix`);
-  const algorithm = digest.slice(0, colon);
-  const hex = digest.slice(colon + 1);
-  const length = HEX_LENGTH[algorithm];
-  if (length === undefined) {
-    throw new VouchError(
-      'DIGEST_INVALID',
-      `digest algorithm "${algorithm}" is not supported (sha256, sha512)`,
-    );
-  }
-  if (hex.length !== length || !/^[a-f0-9]+$/.test(hex)) {
-    throw new VouchError(
-      'DIGEST_INVALID',
-      `digest "${digest}" must have ${length} lowercase hex characters after "${algorithm}:"`,
-    );
-  }
-  return { algorithm: algorithm as ParsedDigest['algorithm'], hex };
+  validateDigest(digest);
+  return { algorithm: digestAlgorithm(digest), hex: digest.slice(digest.indexOf(':') + 1) };
 }
 
 /** The digest of `bytes` under `algorithm` (sha256 unless told). */
 export function digestOf(bytes: Uint8Array, algorithm: ParsedDigest['algorithm'] = 'sha256'): string {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+  return computeDigest(bytes, algorithm);
 }
 
 /**
