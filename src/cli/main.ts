@@ -16,6 +16,7 @@ const commands: Array<() => Promise<{ register: Register }>> = [
   () => import('./discover.js'),
   () => import('./keygen.js'),
   () => import('./resolve.js'),
+  () => import('./serve.js'),
   () => import('./sign.js'),
   () => import('./verify.js'),
 ];

@@ -1,0 +1,220 @@
+/**
+ * Kubernetes admission webhooks, AdmissionReview v1 (protocols README §3):
+ * `POST /admission/validate` (ValidatingAdmissionWebhook) and `POST /admission/mutate` (tag → digest).
+ *
+ * - Answers HTTP 200 with `apiVersion: admission.k8s.io/v1`, `kind: AdmissionReview` and the
+ *   request's `uid` (§3.3; anything else is a call failure, which `failurePolicy: Ignore` admits).
+ * - Validate denies with `code 403, reason Forbidden` and a message listing each failing image by
+ *   list and container and why (§3.6.2); an image that could not be decided in the budget is a
+ *   failure, never an allow. Audit-mode findings become `warnings`. Never returns a patch (§3.3).
+ * - Mutate returns a base64 JSONPatch with a `test` before each `replace` (§3.4), pinning tags to
+ *   the digest; an image it cannot pin is left alone (the validating webhook decides on it).
+ * - The budget is shortened to the API server's `?timeout=` (§3.1, §3.6.5).
+ * - Namespaces: `includeNamespaces` (empty: all) and `excludeNamespaces` from config.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { ServerMetrics } from '../observability/metrics.js';
+import { parseReference } from '../reference/parse.js';
+import { admissionBudgetMs, startBudget } from './budget.js';
+import type { DecisionService } from './decisions.js';
+import { isSupportedKind, type PodImage, placeOf, podImages } from './pod-images.js';
+
+const admissionReviewSchema = z.object({
+  apiVersion: z.literal('admission.k8s.io/v1'),
+  kind: z.literal('AdmissionReview'),
+  request: z.object({
+    uid: z.string().min(1),
+    kind: z.object({ group: z.string().optional(), version: z.string().optional(), kind: z.string() }),
+    subResource: z.string().optional(),
+    namespace: z.string().optional(),
+    operation: z.string(),
+    object: z.unknown().optional(),
+  }),
+});
+
+type AdmissionRequest = z.infer<typeof admissionReviewSchema>['request'];
+
+export interface AdmissionRouteOptions {
+  readonly decisions: DecisionService;
+  readonly metrics: ServerMetrics;
+  readonly validateMs: number;
+  readonly mutateMs: number;
+  readonly maxKeys: number;
+  readonly includeNamespaces: readonly string[];
+  readonly excludeNamespaces: readonly string[];
+}
+
+interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; reason: string; message: string };
+  warnings?: string[];
+  patchType?: 'JSONPatch';
+  patch?: string;
+}
+
+const envelope = (response: AdmissionResponse) => ({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  response,
+});
+
+/** Keeps a warning under the ~120 characters kubectl shows well (§3.3). */
+const short = (s: string): string => (s.length > 200 ? `${s.slice(0, 197)}...` : s);
+
+function inScope(req: AdmissionRequest, opts: AdmissionRouteOptions): boolean {
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return false;
+  if (req.subResource && req.subResource !== 'ephemeralcontainers') return false;
+  const ns = req.namespace ?? '';
+  if (opts.excludeNamespaces.includes(ns)) return false;
+  return opts.includeNamespaces.length === 0 || opts.includeNamespaces.includes(ns);
+}
+
+function parseReview(
+  body: unknown,
+  reply: FastifyReply,
+  metrics: ServerMetrics,
+): AdmissionRequest | undefined {
+  const parsed = admissionReviewSchema.safeParse(body);
+  if (parsed.success) return parsed.data.request;
+  metrics.rejected('malformed');
+  const issue = parsed.error.issues[0];
+  void reply.code(400).send({
+    error: `not an admission.k8s.io/v1 AdmissionReview: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+  });
+  return undefined;
+}
+
+function hasTagOnly(image: string): boolean {
+  try {
+    return parseReference(image).digest === undefined;
+  } catch {
+    return false;
+  }
+}
+
+async function validate(
+  req: AdmissionRequest,
+  images: PodImage[],
+  signal: AbortSignal,
+  opts: AdmissionRouteOptions,
+) {
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const perImage = new Map<string, ReturnType<DecisionService['decide']>>();
+  const results = await Promise.all(
+    images.map(async (img) => {
+      let pending = perImage.get(img.image);
+      if (!pending) {
+        pending = opts.decisions.decide(img.image, signal);
+        perImage.set(img.image, pending);
+      }
+      return { img, result: await pending };
+    }),
+  );
+  for (const { img, result } of results) {
+    const where = `${placeOf(img)} ${img.image}`;
+    if (result.kind === 'error') {
+      failures.push(`- ${where}: ${result.message}`);
+      continue;
+    }
+    const d = result.decision;
+    if (!d.allowed)
+      failures.push(`- ${where}: ${d.why[0] ?? 'not verified'} (${d.subject.name}@${d.subject.digest})`);
+    else if (d.wouldDeny)
+      warnings.push(short(`vouch (audit): ${where} would be denied: ${d.why[0] ?? 'not verified'}`));
+    if (hasTagOnly(img.image))
+      warnings.push(short(`vouch: ${placeOf(img)} image ${img.image} uses a mutable tag; pin it by digest`));
+  }
+  const response: AdmissionResponse = { uid: req.uid, allowed: failures.length === 0 };
+  if (failures.length > 0) {
+    response.status = {
+      code: 403,
+      reason: 'Forbidden',
+      message: `vouch: ${failures.length} of ${images.length} images failed verification:\n${failures.join('\n')}`,
+    };
+  }
+  if (warnings.length > 0) response.warnings = warnings;
+  return response;
+}
+
+async function mutate(
+  req: AdmissionRequest,
+  images: PodImage[],
+  signal: AbortSignal,
+  opts: AdmissionRouteOptions,
+) {
+  const patch: Array<{ op: 'test' | 'replace'; path: string; value: string }> = [];
+  const warnings: string[] = [];
+  const results = await Promise.all(
+    images
+      .filter((img) => hasTagOnly(img.image))
+      .map(async (img) => ({ img, pinned: await opts.decisions.pin(img.image, signal) })),
+  );
+  for (const { img, pinned } of results) {
+    if ('kind' in pinned) {
+      const why = pinned.kind === 'error' ? pinned.message : 'unexpected result';
+      warnings.push(short(`vouch: ${placeOf(img)} image ${img.image} not pinned: ${why}`));
+      continue;
+    }
+    patch.push({ op: 'test', path: img.pointer, value: img.image });
+    patch.push({ op: 'replace', path: img.pointer, value: pinned.reference });
+  }
+  const response: AdmissionResponse = { uid: req.uid, allowed: true };
+  if (patch.length > 0) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
+  }
+  if (warnings.length > 0) response.warnings = warnings;
+  return response;
+}
+
+export function registerAdmissionRoutes(app: FastifyInstance, opts: AdmissionRouteOptions): void {
+  for (const mode of ['validate', 'mutate'] as const) {
+    app.post(`/admission/${mode}`, async (request, reply) => {
+      const started = performance.now();
+      const req = parseReview(request.body, reply, opts.metrics);
+      if (!req) return reply;
+      const kind = req.kind.kind;
+      if (!inScope(req, opts) || !isSupportedKind(kind)) {
+        opts.metrics.request(`admission-${mode}`, 'success', (performance.now() - started) / 1000);
+        return reply.send(envelope({ uid: req.uid, allowed: true }));
+      }
+      const images = podImages(kind, req.object);
+      if (images.length > opts.maxKeys) {
+        opts.metrics.rejected('too-many-keys');
+        return reply.send(
+          envelope({
+            uid: req.uid,
+            allowed: false,
+            status: {
+              code: 403,
+              reason: 'Forbidden',
+              message: `vouch: ${images.length} images is more than the ${opts.maxKeys} allowed`,
+            },
+          }),
+        );
+      }
+      const query = request.query as Record<string, unknown> | undefined;
+      const budget = startBudget(
+        admissionBudgetMs(mode === 'validate' ? opts.validateMs : opts.mutateMs, query?.timeout),
+      );
+      try {
+        const response =
+          mode === 'validate'
+            ? await validate(req, images, budget.signal, opts)
+            : await mutate(req, images, budget.signal, opts);
+        if (budget.signal.aborted) opts.metrics.deadlineExpired(`admission-${mode}`);
+        opts.metrics.request(
+          `admission-${mode}`,
+          response.allowed ? 'success' : 'failure',
+          (performance.now() - started) / 1000,
+        );
+        return reply.send(envelope(response));
+      } finally {
+        budget.dispose();
+      }
+    });
+  }
+}

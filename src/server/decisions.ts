@@ -1,0 +1,199 @@
+/**
+ * The server's path to a decision for one image key, shared by every endpoint:
+ *
+ *   key → resolve tag to digest (cached briefly) → decision cache keyed by
+ *   `engine.generation` + subject name + digest (never by tag) → engine.decideSubject.
+ *
+ * Identical in-flight work is shared (the cache's single-flight), so a hundred pods of one
+ * Deployment cost one verification. A computation runs under its own deadline (the validate budget),
+ * not the deadline of the request that happened to start it: a request whose budget ends earlier
+ * stops waiting (its key gets `timeout`), while the work completes and warms the cache for
+ * Gatekeeper's retry. Computations across all requests are bounded by `imageConcurrency`.
+ *
+ * Only decisions with no inconclusive report are cached (a timeout or an unreachable registry must
+ * not be remembered as an answer); denials live `negativeTtlMs`, allows `ttlMs`.
+ */
+import type { Cache } from '../cache/types.js';
+import type { Decision, Report, Subject } from '../engine/types.js';
+import { TRANSIENT_CODES, toVouchError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { ServerMetrics } from '../observability/metrics.js';
+import { parseReference, pinnedReference } from '../reference/parse.js';
+import { createLimiter } from '../referrers/limit.js';
+
+/** What the server needs of the engine (the real `Engine` satisfies it). */
+export interface DecisionEngine {
+  readonly generation: string;
+  subject(reference: string, signal: AbortSignal): Promise<Subject>;
+  decideSubject(
+    reference: string,
+    subject: Subject,
+    options: { signal: AbortSignal; now?: Date },
+  ): Promise<Decision>;
+}
+
+/** The outcome for one key: a decision, or an error with a stable code. */
+export type KeyResult =
+  | { readonly kind: 'decision'; readonly decision: Decision; readonly cached: boolean }
+  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly transient: boolean };
+
+/** A resolved tag, as cached. */
+interface Resolution {
+  readonly name: string;
+  readonly digest: string;
+}
+
+export interface DecisionServiceOptions {
+  readonly engine: DecisionEngine;
+  readonly cache: Cache;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  /** Deadline of one computation, ms (the validate budget). */
+  readonly computeTimeoutMs: number;
+  readonly imageConcurrency: number;
+  readonly cacheEnabled: boolean;
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  readonly resolveTtlMs: number;
+}
+
+export interface DecisionService {
+  /** Decides `reference` (already stripped of any `[namespace]` prefix) within `signal`. */
+  decide(reference: string, signal: AbortSignal): Promise<KeyResult>;
+  /** Resolves `reference` to `name@digest` within `signal`. */
+  pin(reference: string, signal: AbortSignal): Promise<{ reference: string; digest: string } | KeyResult>;
+}
+
+const hasInconclusive = (reports: readonly Report[]): boolean =>
+  reports.some((r) => r.outcome === 'inconclusive' || hasInconclusive(r.nested));
+
+/** Waits for `work` or the request's `signal`, whichever is first. */
+function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Turns anything thrown while deciding into a per-key error. */
+export function errorResult(err: unknown, signal: AbortSignal): KeyResult {
+  if (signal.aborted) {
+    return {
+      kind: 'error',
+      code: 'timeout',
+      message: 'timeout: the request budget ran out before this image was decided',
+      transient: true,
+    };
+  }
+  const e = toVouchError(err);
+  const transient = TRANSIENT_CODES.has(e.code);
+  const code = e.code === 'DEADLINE_EXCEEDED' || e.code === 'ABORTED' ? 'timeout' : e.code;
+  return { kind: 'error', code, message: `${code}: ${e.message}`, transient };
+}
+
+export function createDecisionService(options: DecisionServiceOptions): DecisionService {
+  const { engine, cache, metrics, logger } = options;
+  const limit = createLimiter(options.imageConcurrency);
+  const decisionTtl = (d: Decision): number => {
+    if (hasInconclusive(d.reports)) return 0;
+    return d.allowed && !d.wouldDeny ? options.ttlMs : options.negativeTtlMs;
+  };
+
+  /** Resolves a key, returning the subject when this call had to fetch it. */
+  const resolve = async (reference: string): Promise<{ resolution: Resolution; subject?: Subject }> => {
+    let subject: Subject | undefined;
+    const fetch = async (): Promise<Resolution> => {
+      const fetched = await limit(() =>
+        engine.subject(reference, AbortSignal.timeout(options.computeTimeoutMs)),
+      );
+      subject = fetched;
+      return { name: fetched.name, digest: fetched.descriptor.digest };
+    };
+    const resolution =
+      options.cacheEnabled && options.resolveTtlMs > 0
+        ? await cache.getOrCompute<Resolution>(`resolve:${reference}`, options.resolveTtlMs, fetch)
+        : await fetch();
+    return subject ? { resolution, subject } : { resolution };
+  };
+
+  const compute = async (reference: string, resolution: Resolution, known?: Subject): Promise<Decision> => {
+    const started = performance.now();
+    const signal = AbortSignal.timeout(options.computeTimeoutMs);
+    const decision = await limit(async () => {
+      const subject = known ?? (await engine.subject(`${resolution.name}@${resolution.digest}`, signal));
+      return engine.decideSubject(reference, subject, { signal });
+    });
+    metrics.freshDecision(decision);
+    logger.info(
+      {
+        image: reference,
+        digest: decision.subject.digest,
+        allowed: decision.allowed,
+        verified: decision.verified,
+        rule: decision.rule,
+        verifiers: decision.reports.map((r: Report) => `${r.verifier}:${r.outcome}:${r.reason}`),
+        duration: Math.round(performance.now() - started),
+      },
+      'decided',
+    );
+    return decision;
+  };
+
+  return {
+    async decide(reference, signal) {
+      const started = performance.now();
+      try {
+        // image references only: a key must never name a local OCI layout (`oci:/path`)
+        parseReference(reference);
+        const work = (async () => {
+          const { resolution, subject } = await resolve(reference);
+          if (!options.cacheEnabled)
+            return { decision: await compute(reference, resolution, subject), cached: false };
+          const key = `decision:${engine.generation}:${resolution.name}@${resolution.digest}`;
+          let fresh = false;
+          const decision = await cache.getOrCompute<Decision>(key, decisionTtl, () => {
+            fresh = true;
+            return compute(reference, resolution, subject);
+          });
+          return { decision, cached: !fresh };
+        })();
+        const { decision, cached } = await raceSignal(work, signal);
+        metrics.decisionCache(cached);
+        metrics.decision(decision, (performance.now() - started) / 1000);
+        // a shared or cached decision names the key that asked for it
+        const mine = decision.reference === reference ? decision : { ...decision, reference };
+        return { kind: 'decision', decision: mine, cached };
+      } catch (err) {
+        const result = errorResult(err, signal);
+        if (result.kind === 'error') {
+          metrics.imageError(result.code === 'timeout' ? 'timeout' : 'error');
+          logger.warn({ image: reference, error: result.message }, 'image not decided');
+        }
+        return result;
+      }
+    },
+    async pin(reference, signal) {
+      try {
+        const parsed = parseReference(reference);
+        // a digest reference is already pinned: no registry round trip
+        if (parsed.digest)
+          return { reference: pinnedReference(parsed, parsed.digest), digest: parsed.digest };
+        const { resolution } = await raceSignal(resolve(reference), signal);
+        return { reference: `${resolution.name}@${resolution.digest}`, digest: resolution.digest };
+      } catch (err) {
+        return errorResult(err, signal);
+      }
+    },
+  };
+}
