@@ -1,0 +1,112 @@
+/**
+ * vouch as a library: `import { … } from 'vouch'`.
+ *
+ * The path every decision takes is reference → registry → referrers → verifiers → policy; this
+ * entry point exports each stage's public face. Everything exported here is API: names and
+ * shapes change only with the package's major version.
+ *
+ * @example
+ * ```ts
+ * import { createRegistryClient, discoverArtifacts, parseAnyReference } from 'vouch';
+ *
+ * const ref = parseAnyReference('registry.example/app:v1');
+ * const client = createRegistryClient({ insecureHosts: [] });
+ * try {
+ *   const repository = client.repository(ref);
+ *   const subject = await repository.resolve(ref.digest ?? ref.tag ?? 'latest');
+ *   const artifacts = await discoverArtifacts(repository, subject, { signal: AbortSignal.timeout(5000) });
+ * } finally {
+ *   await client.close();
+ * }
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+// ── engine seams ────────────────────────────────────────────────────────────
+/** What discovery returns and what verifiers, the policy and the engine exchange. */
+export type {
+  Artifact,
+  ArtifactKind,
+  ArtifactSource,
+  Decision,
+  Outcome,
+  Report,
+  Subject,
+  Verifier,
+  VerifyContext,
+} from './engine/types.js';
+export type { VouchErrorCode } from './errors.js';
+// ── errors ──────────────────────────────────────────────────────────────────
+/**
+ * The one error class vouch throws, with a stable `code` (`VouchErrorCode`) that callers and
+ * exit codes key on, and a message for people.
+ */
+export { isVouchError, TRANSIENT_CODES, toVouchError, VouchError } from './errors.js';
+// ── references ──────────────────────────────────────────────────────────────
+/**
+ * Image references (docker/distribution grammar, docker.io normalization) and OCI layout
+ * references `oci:<dir>[:<tag>|@<digest>]`; digest validation (sha256, sha512).
+ */
+export {
+  computeDigest,
+  formatReference,
+  isDigest,
+  isLayoutReference,
+  manifestReference,
+  parseAnyReference,
+  parseReference,
+  pinnedReference,
+  repositoryName,
+  validateDigest,
+  withDefaultTag,
+} from './reference/index.js';
+export type { ImageReference, LayoutReference } from './reference/types.js';
+export type { AttachOptions, DiscoverOptions } from './referrers/index.js';
+// ── referrers ───────────────────────────────────────────────────────────────
+/**
+ * Discovery of the artifacts attached to an image (OCI referrers and cosign's tag schema, nested)
+ * and attaching artifacts (OCI 1.1 artifact manifests with `subject`, tag-schema fallback).
+ */
+export {
+  attachArtifact,
+  cosignTag,
+  DEFAULT_DISCOVERY_DEPTH,
+  discoverArtifacts,
+  flattenArtifacts,
+  referrersTag,
+} from './referrers/index.js';
+export type { Credential, CredentialStore } from './registry/auth/index.js';
+/** Registry credentials: docker config.json (with credential helpers) and explicit ones. */
+export {
+  ChainCredentialStore,
+  DockerConfigCredentialStore,
+  StaticCredentialStore,
+} from './registry/auth/index.js';
+export type { RegistryClient } from './registry/client.js';
+/** A client handing out Repositories: remote references to the registry client, `oci:` ones to the layout store. */
+export { createRegistryClient } from './registry/client.js';
+/** The OCI image layout store (image-spec `image-layout.md`), read and write. */
+export { LayoutRepository, openLayoutRepository } from './registry/layout/index.js';
+export type { RegistryRequestEvent, RemoteRegistryOptions } from './registry/remote/index.js';
+/** The remote OCI distribution 1.1 client (auth, retries, limits, Referrers API with tag-schema fallback). */
+export { RemoteRegistry } from './registry/remote/index.js';
+export type {
+  BlobReadOptions,
+  Descriptor,
+  FetchedManifest,
+  ImageIndex,
+  ImageManifest,
+  Manifest,
+  PushManifestOptions,
+  PushManifestResult,
+  ReadOptions,
+  ReferrersOptions,
+  Repository,
+} from './registry/types.js';
+// ── registry ────────────────────────────────────────────────────────────────
+/**
+ * The Registry seam: a `Repository` resolves, fetches (digest-checked, size-limited), lists
+ * referrers and pushes, whether it is a remote OCI registry or an OCI image layout directory.
+ */
+export { MAX_MANIFEST_BYTES, MediaType } from './registry/types.js';
