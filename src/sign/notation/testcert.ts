@@ -5,12 +5,10 @@
  * store accepts as its own root). The general form also issues CA and leaf chains for tests.
  */
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-type Algorithm = webcrypto.Algorithm;
 
 export type TestKeyAlgorithm = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ec-p256' | 'ec-p384' | 'ec-p521';
 
@@ -26,8 +24,6 @@ export interface TestCertificateOptions {
   readonly issuer?: TestCertificate;
   /** Extended key usages (default codeSigning for leaves, none for CAs). */
   readonly extendedKeyUsages?: readonly string[];
-  /** Extra key usage flags beyond the defaults (for negative tests). */
-  readonly extraKeyUsage?: number;
 }
 
 export interface TestCertificate {
@@ -35,8 +31,9 @@ export interface TestCertificate {
   readonly keyPem: string;
   readonly certPem: string;
   readonly der: Uint8Array;
-  readonly subject: string;
+  readonly subject: pkijs.RelativeDistinguishedNames;
   readonly keys: CryptoKeyPair;
+  readonly hash: 'SHA-256' | 'SHA-384' | 'SHA-512';
 }
 
 function keyParams(alg: TestKeyAlgorithm): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
@@ -54,53 +51,85 @@ function keyParams(alg: TestKeyAlgorithm): webcrypto.RsaHashedKeyGenParams | web
   };
 }
 
+function subjectName(cn: string): pkijs.RelativeDistinguishedNames {
+  const attr = (type: string, value: string, printable = false) =>
+    new pkijs.AttributeTypeAndValue({
+      type,
+      value: printable ? new asn1js.PrintableString({ value }) : new asn1js.Utf8String({ value }),
+    });
+  return new pkijs.RelativeDistinguishedNames({
+    typesAndValues: [
+      attr('2.5.4.6', 'US', true),
+      attr('2.5.4.8', 'WA'),
+      attr('2.5.4.7', 'Seattle'),
+      attr('2.5.4.10', 'Notary'),
+      attr('2.5.4.3', cn),
+    ],
+  });
+}
+
+const pem = (label: string, der: ArrayBuffer | Uint8Array) =>
+  `-----BEGIN ${label}-----\n${Buffer.from(der instanceof Uint8Array ? der : new Uint8Array(der))
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END ${label}-----\n`;
+
 /** Generates a key pair and a certificate. */
 export async function generateTestCertificate(options: TestCertificateOptions): Promise<TestCertificate> {
   const alg = options.keyAlgorithm ?? 'rsa-2048';
-  const params = keyParams(alg);
-  const keys = (await webcrypto.subtle.generateKey(params, true, [
+  const keys = (await webcrypto.subtle.generateKey(keyParams(alg), true, [
     'sign',
     'verify',
-  ])) as unknown as CryptoKeyPair;
-  const subject = `C=US, ST=WA, L=Seattle, O=Notary, CN=${options.name.replace(/([,+"\\<>;=])/g, '\\$1')}`;
+  ])) as CryptoKeyPair;
+  const hash =
+    alg.endsWith('384') || alg === 'rsa-3072'
+      ? 'SHA-384'
+      : alg.endsWith('521') || alg.endsWith('4096')
+        ? 'SHA-512'
+        : 'SHA-256';
   const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + 365 * 24 * 3600 * 1000);
-  const usage = options.ca
-    ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
-    : x509.KeyUsageFlags.digitalSignature;
-  const extensions: x509.Extension[] = [
-    new x509.KeyUsagesExtension(usage | (options.extraKeyUsage ?? 0), true),
+  const cert = new pkijs.Certificate();
+  cert.version = 2;
+  const serial = webcrypto.getRandomValues(new Uint8Array(16));
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
+  cert.serialNumber = new asn1js.Integer({ valueHex: serial });
+  const subject = subjectName(options.name);
+  cert.subject = subject;
+  cert.issuer = options.issuer ? options.issuer.subject : subject;
+  cert.notBefore.value = notBefore;
+  cert.notAfter.value = notAfter;
+  // KeyUsage BIT STRING: digitalSignature (bit 0) for leaves; keyCertSign (5) + cRLSign (6) for CAs.
+  const usage = options.ca ? new Uint8Array([0x06]) : new Uint8Array([0x80]);
+  const keyUsage = new asn1js.BitString({ valueHex: usage, unusedBits: options.ca ? 1 : 7 });
+  cert.extensions = [
+    new pkijs.Extension({ extnID: '2.5.29.15', critical: true, extnValue: keyUsage.toBER(false) }),
   ];
-  if (options.ca) extensions.push(new x509.BasicConstraintsExtension(true, undefined, true));
-  const eku = options.extendedKeyUsages ?? (options.ca ? [] : [x509.ExtendedKeyUsage.codeSigning]);
-  if (eku.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension([...eku], false));
-  const issuer = options.issuer;
-  const signingAlgorithm = issuer ? (issuer.keys.privateKey.algorithm as Algorithm) : (params as Algorithm);
-  const hash = alg.endsWith('384')
-    ? 'SHA-384'
-    : alg.endsWith('521') || alg.endsWith('4096')
-      ? 'SHA-512'
-      : 'SHA-256';
-  const sigAlg = signingAlgorithm.name === 'ECDSA' ? { name: 'ECDSA', hash } : { name: 'RSASSA-PKCS1-v1_5' };
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
-      .toString('hex')
-      .replace(/^[89a-f]/, '1'),
-    subject,
-    issuer: issuer ? issuer.subject : subject,
-    notBefore,
-    notAfter,
-    publicKey: keys.publicKey,
-    signingKey: issuer ? issuer.keys.privateKey : keys.privateKey,
-    signingAlgorithm: sigAlg,
-    extensions,
-  });
-  const pkcs8 = new Uint8Array(
-    await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey),
+  if (options.ca) {
+    cert.extensions.push(
+      new pkijs.Extension({
+        extnID: '2.5.29.19',
+        critical: true,
+        extnValue: new pkijs.BasicConstraints({ cA: true }).toSchema().toBER(false),
+      }),
+    );
+  }
+  const eku = options.extendedKeyUsages ?? (options.ca ? [] : ['1.3.6.1.5.5.7.3.3']);
+  if (eku.length > 0) {
+    cert.extensions.push(
+      new pkijs.Extension({
+        extnID: '2.5.29.37',
+        critical: false,
+        extnValue: new pkijs.ExtKeyUsage({ keyPurposes: [...eku] }).toSchema().toBER(false),
+      }),
+    );
+  }
+  await cert.subjectPublicKeyInfo.importKey(
+    keys.publicKey as unknown as Parameters<pkijs.PublicKeyInfo['importKey']>[0],
   );
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
-  return { keyPem, certPem: `${cert.toString('pem')}\n`, der: new Uint8Array(cert.rawData), subject, keys };
+  const signer = options.issuer ?? { keys, hash };
+  await cert.sign(signer.keys.privateKey as unknown as Parameters<pkijs.Certificate['sign']>[0], signer.hash);
+  const der = new Uint8Array(cert.toSchema(true).toBER(false));
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  return { keyPem: pem('PRIVATE KEY', pkcs8), certPem: pem('CERTIFICATE', der), der, subject, keys, hash };
 }
