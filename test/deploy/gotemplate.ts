@@ -149,6 +149,8 @@ function evalArg(arg: string, ctx: TemplateContext): unknown {
   throw new Error(`unsupported argument ${arg}`);
 }
 
+const FUNCTIONS = new Set(['eq', 'ne', 'not', 'and', 'or', 'quote', 'toYaml', 'indent', 'nindent']);
+
 function evalCommand(command: string, piped: unknown[], ctx: TemplateContext): unknown {
   const [head, ...rawArgs] = splitArgs(command);
   if (head === undefined) throw new Error('empty command');
@@ -161,6 +163,7 @@ function evalCommand(command: string, piped: unknown[], ctx: TemplateContext): u
     if (rawArgs.length > 0 || piped.length > 0) throw new Error(`cannot call ${head}`);
     return evalArg(head, ctx);
   }
+  if (!FUNCTIONS.has(head)) throw new Error(`unsupported function ${head}`);
   const args = [...rawArgs.map((a) => evalArg(a, ctx)), ...piped];
   switch (head) {
     case 'eq':
