@@ -1,0 +1,185 @@
+/**
+ * The container image, checked without a Docker engine (none runs on these machines or in CI):
+ * the Dockerfile is parsed into instructions and held to the image's rules, the build context
+ * allow-list (.dockerignore) is checked against every COPY, and the HEALTHCHECK command is run
+ * with this Node against a real HTTPS server on loopback.
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT } from './manifests.js';
+
+interface Instruction {
+  op: string;
+  args: string;
+  stage: number;
+}
+
+/** Dockerfile → instructions (comments dropped, `\` continuations joined), tagged with their stage. */
+function parseDockerfile(text: string): Instruction[] {
+  const out: Instruction[] = [];
+  let stage = -1;
+  let pending = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.endsWith('\\')) {
+      pending += `${line.slice(0, -1)} `;
+      continue;
+    }
+    const full = (pending + line).trim();
+    pending = '';
+    const m = /^(\w+)\s+(.*)$/s.exec(full);
+    assert.ok(m, `cannot parse Dockerfile line: ${full}`);
+    const op = (m[1] ?? '').toUpperCase();
+    if (op === 'FROM') stage++;
+    out.push({ op, args: (m[2] ?? '').trim(), stage });
+  }
+  return out;
+}
+
+/** .dockerignore semantics for the patterns used here: `*`, `name`, `dir/`, `dir/**`, `!` re-includes; last match wins. */
+function included(patterns: string[], path: string): boolean {
+  let keep = true;
+  for (const p of patterns) {
+    const negate = p.startsWith('!');
+    const pattern = (negate ? p.slice(1) : p).replace(/\/$/, '');
+    const re = new RegExp(`^${pattern.replace(/\./g, '\\.').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*')}(/.*)?$`);
+    if (re.test(path)) keep = negate;
+  }
+  return keep;
+}
+
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const instructions = parseDockerfile(dockerfile);
+const finalStage = Math.max(...instructions.map((i) => i.stage));
+const final = instructions.filter((i) => i.stage === finalStage);
+const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l !== '' && !l.startsWith('#'));
+
+function healthcheckArgv(): string[] {
+  const hc = final.find((i) => i.op === 'HEALTHCHECK');
+  assert.ok(hc, 'the runtime stage has a HEALTHCHECK');
+  const json = hc.args.slice(hc.args.indexOf('CMD') + 3).trim();
+  return JSON.parse(json) as string[];
+}
+
+describe('Dockerfile', () => {
+  it('deploy/Dockerfile is the same file as the root Dockerfile', () => {
+    assert.equal(readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8'), dockerfile);
+  });
+
+  it('is multi-stage: build compiles, deps installs production modules, runtime is Node 24 slim', () => {
+    const froms = instructions.filter((i) => i.op === 'FROM');
+    assert.ok(froms.length >= 3, 'build, deps and runtime stages');
+    const arg = instructions.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='));
+    assert.match(arg?.args ?? '', /^NODE_IMAGE=node:24[-.\w]*-slim$/);
+    for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS \w+$/);
+    const runs = instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
+    assert.ok(runs.some((r) => r.includes('npm ci --omit=dev')), 'production dependencies via npm ci --omit=dev');
+    assert.ok(runs.some((r) => r.includes('npm run build')), 'TypeScript compiled in the build stage');
+    const copies = final.filter((i) => i.op === 'COPY').map((i) => i.args);
+    assert.ok(copies.some((c) => c.includes('--from=deps') && c.includes('node_modules')));
+    assert.ok(copies.some((c) => c.includes('--from=build') && c.includes('dist/src')));
+    assert.ok(!copies.some((c) => /\bsrc\b/.test(c) && !c.includes('--from')), 'no TypeScript sources in the runtime');
+  });
+
+  it('runs as a numeric non-root user, with vouch as entrypoint and serve as the default command', () => {
+    const users = final.filter((i) => i.op === 'USER');
+    assert.equal(users.length, 1);
+    const [uid] = (users[0]?.args ?? '').split(':');
+    assert.match(uid ?? '', /^[1-9]\d*$/, 'numeric, so Kubernetes runAsNonRoot can check it');
+    const userIndex = final.indexOf(users[0] as Instruction);
+    assert.ok(final.slice(userIndex).every((i) => i.op !== 'RUN'), 'nothing runs as root after USER');
+    assert.deepEqual(JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]'), ['vouch']);
+    assert.ok(final.some((i) => i.op === 'RUN' && i.args.includes('ln -s /app/dist/src/cli/main.js /usr/local/bin/vouch')));
+    const cmd = JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? '[]') as string[];
+    assert.deepEqual(cmd.slice(0, 3), ['serve', '--config', '/etc/vouch/vouch.yaml']);
+    // the symlinked entrypoint runs the compiled CLI directly: it needs its shebang
+    assert.ok(readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'));
+  });
+
+  it('bakes nothing secret in and declares no volumes (read-only root; /tmp comes from the runtime)', () => {
+    for (const i of instructions) {
+      if (i.op === 'ENV' || i.op === 'ARG') assert.doesNotMatch(i.args, /(PASSWORD|SECRET|TOKEN|_KEY)\b/i, i.args);
+      if (i.op === 'COPY') assert.doesNotMatch(i.args, /\.(key|pem|crt|p12)\b|\.npmrc|\.docker/, i.args);
+      assert.notEqual(i.op, 'VOLUME');
+      assert.notEqual(i.op, 'ADD', 'COPY only: ADD fetches URLs and unpacks archives');
+    }
+    assert.doesNotMatch(instructions.map((i) => i.args).join('\n'), /\b(curl|wget)\b/, 'no curl or wget');
+  });
+
+  it('.dockerignore lets in exactly what the COPY instructions need', () => {
+    const sources = instructions
+      .filter((i) => i.op === 'COPY' && !i.args.includes('--from'))
+      .flatMap((i) => i.args.replace(/--\S+/g, '').trim().split(/\s+/).slice(0, -1));
+    assert.ok(sources.length >= 4);
+    for (const s of sources) assert.ok(included(ignore, s.replace(/\/$/, '')), `${s} is in the build context`);
+    assert.ok(included(ignore, 'src/cli/main.ts'));
+    for (const p of ['node_modules/x', 'dist/src/index.js', '.git/config', '.tools/node/bin/node', 'test/a.ts', 'deploy/x']) {
+      assert.ok(!included(ignore, p), `${p} stays out of the build context`);
+    }
+  });
+
+  describe('HEALTHCHECK (run for real against loopback HTTPS)', () => {
+    let dir = '';
+    let server: Server | undefined;
+    let status = 200;
+    let port = 0;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'vouch-healthcheck-'));
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1',
+      ], { stdio: 'ignore', timeout: 20_000 });
+      const s = createServer(
+        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+        (req, res) => {
+          res.statusCode = req.url === '/health' ? status : 404;
+          res.end('{"status":"ok"}');
+        },
+      );
+      server = s;
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      port = (s.address() as AddressInfo).port;
+    });
+
+    after(async () => {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    function runHealthcheck(url: string): Promise<number> {
+      const [cmd, ...args] = healthcheckArgv();
+      assert.equal(cmd, 'node', 'the HEALTHCHECK uses Node, not curl');
+      return new Promise((resolve) => {
+        const child = execFile(process.execPath, args, { env: { ...process.env, VOUCH_HEALTHCHECK_URL: url }, timeout: 10_000 });
+        child.on('exit', (code) => resolve(code ?? -1));
+      });
+    }
+
+    it('exits 0 when /health answers 200', async () => {
+      status = 200;
+      assert.equal(await runHealthcheck(`https://127.0.0.1:${port}/health`), 0);
+    });
+
+    it('exits 1 when /health answers 503, and when nothing listens', async () => {
+      status = 503;
+      assert.equal(await runHealthcheck(`https://127.0.0.1:${port}/health`), 1);
+      server?.closeAllConnections();
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const freePort = (closed.address() as AddressInfo).port;
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      assert.equal(await runHealthcheck(`https://127.0.0.1:${freePort}/health`), 1);
+    });
+  });
+});
