@@ -18,7 +18,13 @@ export function runCredentialHelper(
 ): Promise<Credential | undefined> {
   const program = `docker-credential-${name}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    timer.unref();
     let out = '';
     let errText = '';
     let tooLarge = false;
@@ -35,13 +41,15 @@ export function runCredentialHelper(
       errText = (errText + chunk).slice(-512);
     });
     child.on('error', (err) => {
+      clearTimeout(timer);
       reject(
         new VouchError('CONFIG_INVALID', `credential helper ${program} cannot run: ${err.message}`, {
           cause: err,
         }),
       );
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (code) => {
+      clearTimeout(timer);
       if (tooLarge) {
         reject(
           new VouchError(
@@ -51,7 +59,7 @@ export function runCredentialHelper(
         );
         return;
       }
-      if (signal) {
+      if (timedOut) {
         reject(
           new VouchError(
             'REGISTRY_AUTH_FAILED',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -88,5 +88,26 @@ describe('credential stores', () => {
       new DockerConfigCredentialStore({ path }).get('h.io'),
       /docker-credential-vouch-no-such-helper cannot run/,
     );
+  });
+
+  it('stops a credential helper that does not answer in time', async () => {
+    const helper = join(dir, 'docker-credential-vouchslow');
+    await writeFile(helper, '#!/bin/sh\nexec sleep 10\n');
+    await chmod(helper, 0o755);
+    const path = join(dir, 'slow.json');
+    await writeFile(path, JSON.stringify({ credsStore: 'vouchslow' }));
+    const saved = process.env.PATH;
+    process.env.PATH = `${dir}:${saved}`;
+    const started = Date.now();
+    try {
+      await assert.rejects(
+        new DockerConfigCredentialStore({ path, helperTimeoutMs: 200 }).get('slow.io'),
+        (err: unknown) =>
+          isVouchError(err, 'REGISTRY_AUTH_FAILED') && /did not answer within 200 ms/.test(err.message),
+      );
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.ok(Date.now() - started < 2000);
   });
 });
