@@ -11,7 +11,7 @@ import type { Verifier } from '../engine/types.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { compilePolicy } from '../policy/policy.js';
 import { createRegistryClient, type RegistryClient } from '../registry/client.js';
-import type { RemoteRegistryOptions } from '../registry/remote/registry.js';
+import type { RemoteRegistryOptions } from '../registry/remote/options.js';
 import { loadAtprotoTrust } from '../trust/atproto/load.js';
 import { loadCosignTrust } from '../trust/cosign/load.js';
 import { loadNotationTrust } from '../trust/notation/load.js';
