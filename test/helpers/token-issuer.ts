@@ -22,6 +22,8 @@ const execFileAsync = promisify(execFile);
 export interface TokenIssuerOptions {
   /** Users allowed to authenticate with basic auth at the token endpoint; without it, anonymous tokens. */
   readonly users?: Readonly<Record<string, string>>;
+  /** OAuth2 refresh tokens (docker `identitytoken`) accepted by POST grant_type=refresh_token, mapped to users. */
+  readonly refreshTokens?: Readonly<Record<string, string>>;
   /** Token lifetime in seconds (default 300). */
   readonly expiresIn?: number;
   /** Which actions to grant for a requested scope (default: everything requested). */
@@ -36,6 +38,7 @@ export interface TokenRequestRecord {
   readonly service: string | null;
   readonly scopes: string[];
   readonly status: number;
+  readonly method: string;
 }
 
 export interface TokenIssuer {
@@ -93,17 +96,31 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    if (method === 'POST') {
+      // OAuth2 form (distribution docs/spec/auth/oauth.md): parameters come in the body
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8')))
+        url.searchParams.append(k, v);
+    }
     const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean));
     let user: string | undefined;
     const authz = req.headers.authorization;
-    if (options.users) {
+    const refreshUser =
+      method === 'POST' && url.searchParams.get('grant_type') === 'refresh_token'
+        ? options.refreshTokens?.[url.searchParams.get('refresh_token') ?? '']
+        : undefined;
+    if (refreshUser !== undefined) {
+      user = refreshUser;
+    } else if (options.users) {
       const decoded = authz?.startsWith('Basic ')
         ? Buffer.from(authz.slice(6), 'base64').toString()
         : undefined;
       const colon = decoded?.indexOf(':') ?? -1;
       const name = decoded && colon > 0 ? decoded.slice(0, colon) : undefined;
       if (!name || !decoded || options.users[name] !== decoded.slice(colon + 1)) {
-        requests.push({ user: name, service: url.searchParams.get('service'), scopes, status: 401 });
+        requests.push({ user: name, service: url.searchParams.get('service'), scopes, status: 401, method });
         res.writeHead(401, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
         return;
@@ -127,7 +144,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
       jti: randomUUID(),
       access,
     });
-    requests.push({ user, service: url.searchParams.get('service'), scopes, status: 200 });
+    requests.push({ user, service: url.searchParams.get('service'), scopes, status: 200, method });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({

@@ -117,7 +117,10 @@ describe('bearer token auth (registry auth: token, test token issuer)', () => {
   const clients: RemoteRegistry[] = [];
 
   before(async () => {
-    issuer = await startTokenIssuer({ users: { [USER]: PASSWORD } });
+    issuer = await startTokenIssuer({
+      users: { [USER]: PASSWORD },
+      refreshTokens: { 'refresh-token-1': USER },
+    });
     registry = await startRegistry({ auth: { token: issuer } });
   });
   after(async () => {
@@ -178,5 +181,21 @@ describe('bearer token auth (registry auth: token, test token issuer)', () => {
       assert.doesNotMatch(err.message, /wrong-password/);
       return true;
     });
+  });
+
+  it('exchanges an identity token (OAuth2 refresh_token grant) for a bearer token', async () => {
+    const c = new RemoteRegistry({
+      insecureHosts: [registry.host],
+      credentials: new StaticCredentialStore({ [registry.host]: { identityToken: 'refresh-token-1' } }),
+    });
+    clients.push(c);
+    const before = issuer.requests.length;
+    const d = await c.repository(parseReference(`${registry.host}/token/app`)).resolve('v1');
+    assert.match(d.digest, /^sha256:/);
+    const used = issuer.requests.slice(before);
+    assert.deepEqual(
+      used.map((r) => [r.method, r.user, r.status]),
+      [['POST', USER, 200]],
+    );
   });
 });
