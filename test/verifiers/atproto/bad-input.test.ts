@@ -112,7 +112,7 @@ describe('when the proof is corrupted', () => {
       'a block whose bytes do not match its CID',
       () => {
         const bytes = Buffer.from(repoCar(repo));
-        bytes[bytes.length - 3] ^= 1;
+        bytes.writeUInt8(bytes.readUInt8(bytes.length - 3) ^ 1, bytes.length - 3);
         return bytes;
       },
       'malformed',
