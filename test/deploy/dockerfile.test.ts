@@ -49,7 +49,11 @@ function included(patterns: string[], path: string): boolean {
   for (const p of patterns) {
     const negate = p.startsWith('!');
     const pattern = (negate ? p.slice(1) : p).replace(/\/$/, '');
-    const re = new RegExp(`^${pattern.replace(/\./g, '\\.').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*')}(/.*)?$`);
+    const body = pattern
+      .split('**')
+      .map((part) => part.replace(/\./g, '\\.').replace(/\*/g, '[^/]*'))
+      .join('.*');
+    const re = new RegExp(`^${body}(/.*)?$`);
     if (re.test(path)) keep = negate;
   }
   return keep;
@@ -83,12 +87,21 @@ describe('Dockerfile', () => {
     assert.match(arg?.args ?? '', /^NODE_IMAGE=node:24[-.\w]*-slim$/);
     for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS \w+$/);
     const runs = instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
-    assert.ok(runs.some((r) => r.includes('npm ci --omit=dev')), 'production dependencies via npm ci --omit=dev');
-    assert.ok(runs.some((r) => r.includes('npm run build')), 'TypeScript compiled in the build stage');
+    assert.ok(
+      runs.some((r) => r.includes('npm ci --omit=dev')),
+      'production dependencies via npm ci --omit=dev',
+    );
+    assert.ok(
+      runs.some((r) => r.includes('npm run build')),
+      'TypeScript compiled in the build stage',
+    );
     const copies = final.filter((i) => i.op === 'COPY').map((i) => i.args);
     assert.ok(copies.some((c) => c.includes('--from=deps') && c.includes('node_modules')));
     assert.ok(copies.some((c) => c.includes('--from=build') && c.includes('dist/src')));
-    assert.ok(!copies.some((c) => /\bsrc\b/.test(c) && !c.includes('--from')), 'no TypeScript sources in the runtime');
+    assert.ok(
+      !copies.some((c) => /\bsrc\b/.test(c) && !c.includes('--from')),
+      'no TypeScript sources in the runtime',
+    );
   });
 
   it('runs as a numeric non-root user, with vouch as entrypoint and serve as the default command', () => {
@@ -97,9 +110,16 @@ describe('Dockerfile', () => {
     const [uid] = (users[0]?.args ?? '').split(':');
     assert.match(uid ?? '', /^[1-9]\d*$/, 'numeric, so Kubernetes runAsNonRoot can check it');
     const userIndex = final.indexOf(users[0] as Instruction);
-    assert.ok(final.slice(userIndex).every((i) => i.op !== 'RUN'), 'nothing runs as root after USER');
+    assert.ok(
+      final.slice(userIndex).every((i) => i.op !== 'RUN'),
+      'nothing runs as root after USER',
+    );
     assert.deepEqual(JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]'), ['vouch']);
-    assert.ok(final.some((i) => i.op === 'RUN' && i.args.includes('ln -s /app/dist/src/cli/main.js /usr/local/bin/vouch')));
+    assert.ok(
+      final.some(
+        (i) => i.op === 'RUN' && i.args.includes('ln -s /app/dist/src/cli/main.js /usr/local/bin/vouch'),
+      ),
+    );
     const cmd = JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? '[]') as string[];
     assert.deepEqual(cmd.slice(0, 3), ['serve', '--config', '/etc/vouch/vouch.yaml']);
     // the symlinked entrypoint runs the compiled CLI directly: it needs its shebang
@@ -108,7 +128,8 @@ describe('Dockerfile', () => {
 
   it('bakes nothing secret in and declares no volumes (read-only root; /tmp comes from the runtime)', () => {
     for (const i of instructions) {
-      if (i.op === 'ENV' || i.op === 'ARG') assert.doesNotMatch(i.args, /(PASSWORD|SECRET|TOKEN|_KEY)\b/i, i.args);
+      if (i.op === 'ENV' || i.op === 'ARG')
+        assert.doesNotMatch(i.args, /(PASSWORD|SECRET|TOKEN|_KEY)\b/i, i.args);
       if (i.op === 'COPY') assert.doesNotMatch(i.args, /\.(key|pem|crt|p12)\b|\.npmrc|\.docker/, i.args);
       assert.notEqual(i.op, 'VOLUME');
       assert.notEqual(i.op, 'ADD', 'COPY only: ADD fetches URLs and unpacks archives');
@@ -121,9 +142,17 @@ describe('Dockerfile', () => {
       .filter((i) => i.op === 'COPY' && !i.args.includes('--from'))
       .flatMap((i) => i.args.replace(/--\S+/g, '').trim().split(/\s+/).slice(0, -1));
     assert.ok(sources.length >= 4);
-    for (const s of sources) assert.ok(included(ignore, s.replace(/\/$/, '')), `${s} is in the build context`);
+    for (const s of sources)
+      assert.ok(included(ignore, s.replace(/\/$/, '')), `${s} is in the build context`);
     assert.ok(included(ignore, 'src/cli/main.ts'));
-    for (const p of ['node_modules/x', 'dist/src/index.js', '.git/config', '.tools/node/bin/node', 'test/a.ts', 'deploy/x']) {
+    for (const p of [
+      'node_modules/x',
+      'dist/src/index.js',
+      '.git/config',
+      '.tools/node/bin/node',
+      'test/a.ts',
+      'deploy/x',
+    ]) {
       assert.ok(!included(ignore, p), `${p} stays out of the build context`);
     }
   });
@@ -136,10 +165,27 @@ describe('Dockerfile', () => {
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'vouch-healthcheck-'));
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1',
-      ], { stdio: 'ignore', timeout: 20_000 });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+        ],
+        { stdio: 'ignore', timeout: 20_000 },
+      );
       const s = createServer(
         { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
         (req, res) => {
@@ -161,7 +207,10 @@ describe('Dockerfile', () => {
       const [cmd, ...args] = healthcheckArgv();
       assert.equal(cmd, 'node', 'the HEALTHCHECK uses Node, not curl');
       return new Promise((resolve) => {
-        const child = execFile(process.execPath, args, { env: { ...process.env, VOUCH_HEALTHCHECK_URL: url }, timeout: 10_000 });
+        const child = execFile(process.execPath, args, {
+          env: { ...process.env, VOUCH_HEALTHCHECK_URL: url },
+          timeout: 10_000,
+        });
         child.on('exit', (code) => resolve(code ?? -1));
       });
     }

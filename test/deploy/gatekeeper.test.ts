@@ -12,8 +12,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gatekeeperValue } from '../../src/server/values.js';
 import type { Decision } from '../../src/engine/types.js';
+import { gatekeeperValue } from '../../src/server/values.js';
 import { field, find, type K8sObject, KUSTOMIZE, kustomize } from './manifests.js';
 
 const objects: K8sObject[] = kustomize(`${KUSTOMIZE}/gatekeeper`);
@@ -36,13 +36,21 @@ function decision(allowed: boolean): Decision {
     mode: 'enforce',
     wouldDeny: !allowed,
     reference: 'atcr.io/alice/prod-app:1.0',
-    subject: { name: 'atcr.io/alice/prod-app', digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100 },
+    subject: {
+      name: 'atcr.io/alice/prod-app',
+      digest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      size: 100,
+    },
     rule: 'atcr-production',
     why: allowed ? ['atproto signature by did:plc:alice123 verified'] : ['no signature found'],
     reports: [
       {
         verifier: 'atproto',
-        artifact: { digest: `sha256:${'b'.repeat(64)}`, mediaType: 'application/vnd.oci.image.manifest.v1+json' },
+        artifact: {
+          digest: `sha256:${'b'.repeat(64)}`,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        },
         outcome: allowed ? 'verified' : 'failed',
         reason: allowed ? 'verified' : 'untrusted-signer',
         message: 'm',
@@ -54,13 +62,20 @@ function decision(allowed: boolean): Decision {
   };
 }
 
-describe('Gatekeeper policies and vouch\'s validate value', () => {
-  it('the server\'s validate value carries every field the Rego reads, with the right types', () => {
+describe("Gatekeeper policies and vouch's validate value", () => {
+  it("the server's validate value carries every field the Rego reads, with the right types", () => {
     for (const allowed of [true, false]) {
-      const value = JSON.parse(JSON.stringify(gatekeeperValue(decision(allowed), 'trace'))) as Record<string, unknown>;
+      const value = JSON.parse(JSON.stringify(gatekeeperValue(decision(allowed), 'trace'))) as Record<
+        string,
+        unknown
+      >;
       for (const [name, type] of Object.entries(VALUE_FIELDS)) {
         const v = value[name];
-        assert.equal(type === 'array' ? Array.isArray(v) : typeof v, type === 'array' ? true : type, `value.${name}`);
+        assert.equal(
+          type === 'array' ? Array.isArray(v) : typeof v,
+          type === 'array' ? true : type,
+          `value.${name}`,
+        );
       }
       assert.equal(value.allowed, allowed);
       assert.equal(value.isSuccess, allowed);
@@ -69,7 +84,8 @@ describe('Gatekeeper policies and vouch\'s validate value', () => {
       assert.equal(field(report, 'verifierName'), 'atproto');
       assert.equal(field(report, 'outcome'), allowed ? 'verified' : 'failed');
       assert.equal(field(report, 'extensions', 'did'), 'did:plc:alice123');
-      for (const w of value.why as unknown[]) assert.equal(typeof w, 'string', 'why[] holds strings (concat)');
+      for (const w of value.why as unknown[])
+        assert.equal(typeof w, 'string', 'why[] holds strings (concat)');
     }
   });
 
@@ -105,11 +121,20 @@ describe('Gatekeeper policies and vouch\'s validate value', () => {
       assert.equal(calls.length, 1, `${name}: one external_data call with all images`);
       find(objects, 'Provider', calls[0]?.[1] ?? '');
       assert.match(text, /\.system_error != ""/, `${name}: system_error is a violation`);
-      assert.match(text, /some item in \w+\.errors\n\s+msg :=/, `${name}: every per-key error is a violation`);
+      assert.match(
+        text,
+        /some item in \w+\.errors\n\s+msg :=/,
+        `${name}: every per-key error is a violation`,
+      );
       assert.match(text, /not answered\(image\)/, `${name}: a key with no item is a violation`);
-      assert.match(text, /not item\[1\]\.(allowed|isSuccess) == true/, `${name}: missing/false verdict is a violation`);
+      assert.match(
+        text,
+        /not item\[1\]\.(allowed|isSuccess) == true/,
+        `${name}: missing/false verdict is a violation`,
+      );
       assert.doesNotMatch(text, /== false/, `${name}: never the fail-open "== false" test`);
-      for (const list of ['initContainers', 'ephemeralContainers', 'containers']) assert.ok(text.includes(`"${list}"`));
+      for (const list of ['initContainers', 'ephemeralContainers', 'containers'])
+        assert.ok(text.includes(`"${list}"`));
       assert.match(text, /spec\.jobTemplate\.spec\.template\.spec/, `${name}: CronJob pod spec`);
       let depth = 0;
       for (const ch of text.replace(/"(?:[^"\\]|\\.)*"/g, '')) {
@@ -118,7 +143,10 @@ describe('Gatekeeper policies and vouch\'s validate value', () => {
       }
       assert.equal(depth, 0, `${name}: brackets balance`);
     }
-    assert.match(rego(find(objects, 'ConstraintTemplate', 'vouchratifyverification')), /not item\[1\]\.isSuccess == true/);
+    assert.match(
+      rego(find(objects, 'ConstraintTemplate', 'vouchratifyverification')),
+      /not item\[1\]\.isSuccess == true/,
+    );
     assert.match(rego(find(objects, 'ConstraintTemplate', 'vouchtrusteddid')), /did in trusted_dids/);
   });
 
@@ -129,13 +157,17 @@ describe('Gatekeeper policies and vouch\'s validate value', () => {
       const t = templates.find((x) => field(x, 'spec', 'crd', 'spec', 'names', 'kind') === c.kind);
       assert.ok(t, `template for ${c.kind}`);
       const declared = Object.keys(
-        (field(t, 'spec', 'crd', 'spec', 'validation', 'openAPIV3Schema', 'properties') as object | undefined) ?? {},
+        (field(t, 'spec', 'crd', 'spec', 'validation', 'openAPIV3Schema', 'properties') as
+          | object
+          | undefined) ?? {},
       );
       for (const p of Object.keys((field(c, 'spec', 'parameters') as object | undefined) ?? {})) {
         assert.ok(declared.includes(p), `${c.metadata.name}: parameter ${p} is declared`);
       }
     }
-    const actions = Object.fromEntries(constraints.map((c) => [c.metadata.name, field(c, 'spec', 'enforcementAction')]));
+    const actions = Object.fromEntries(
+      constraints.map((c) => [c.metadata.name, field(c, 'spec', 'enforcementAction')]),
+    );
     assert.equal(actions['vouch-production-signatures'], 'deny');
     assert.equal(actions['vouch-atcr-trusted-did'], 'deny');
   });
@@ -144,14 +176,20 @@ describe('Gatekeeper policies and vouch\'s validate value', () => {
     const assigns = objects.filter((o) => o.kind === 'Assign');
     const locations = assigns.map((a) => field(a, 'spec', 'location') as string).sort();
     const expected = ['spec.', 'spec.template.spec.', 'spec.jobTemplate.spec.template.spec.']
-      .flatMap((p) => ['containers', 'initContainers', 'ephemeralContainers'].map((l) => `${p}${l}[name:*].image`))
+      .flatMap((p) =>
+        ['containers', 'initContainers', 'ephemeralContainers'].map((l) => `${p}${l}[name:*].image`),
+      )
       .sort();
     assert.deepEqual(locations, expected);
     for (const a of assigns) {
       assert.equal(field(a, 'spec', 'parameters', 'assign', 'externalData', 'provider'), 'vouch-mutation');
       assert.equal(field(a, 'spec', 'parameters', 'assign', 'externalData', 'failurePolicy'), 'Fail');
-      const applyKinds = (field(a, 'spec', 'applyTo') as Array<{ kinds: string[] }>).flatMap((x) => x.kinds).sort();
-      const matchKinds = (field(a, 'spec', 'match', 'kinds') as Array<{ kinds: string[] }>).flatMap((x) => x.kinds).sort();
+      const applyKinds = (field(a, 'spec', 'applyTo') as Array<{ kinds: string[] }>)
+        .flatMap((x) => x.kinds)
+        .sort();
+      const matchKinds = (field(a, 'spec', 'match', 'kinds') as Array<{ kinds: string[] }>)
+        .flatMap((x) => x.kinds)
+        .sort();
       assert.deepEqual(applyKinds, matchKinds, `${a.metadata.name}: applyTo and match name the same kinds`);
       assert.ok((field(a, 'spec', 'match', 'excludedNamespaces') as string[]).includes('gatekeeper-system'));
     }

@@ -19,7 +19,7 @@ export interface TemplateContext {
 type TemplateNode =
   | { kind: 'text'; text: string }
   | { kind: 'action'; expr: string }
-  | { kind: 'if'; cond: string; then: TemplateNode[]; otherwise: TemplateNode[] };
+  | { kind: 'if'; cond: string; whenTrue: TemplateNode[]; otherwise: TemplateNode[] };
 
 interface Token {
   kind: 'text' | 'action';
@@ -71,9 +71,9 @@ function parse(tokens: Token[]): TemplateNode[] {
       }
       if (stopAt.has(token.text)) return { nodes, stop: token.text };
       if (token.text.startsWith('if ')) {
-        const then = block(new Set(['else', 'end']));
-        const otherwise = then.stop === 'else' ? block(new Set(['end'])).nodes : [];
-        nodes.push({ kind: 'if', cond: token.text.slice(3).trim(), then: then.nodes, otherwise });
+        const whenTrue = block(new Set(['else', 'end']));
+        const otherwise = whenTrue.stop === 'else' ? block(new Set(['end'])).nodes : [];
+        nodes.push({ kind: 'if', cond: token.text.slice(3).trim(), whenTrue: whenTrue.nodes, otherwise });
         continue;
       }
       if (/^(else|end|range|with|define|template|block)\b/.test(token.text)) {
@@ -112,7 +112,13 @@ function splitPipeline(expr: string): string[] {
 function lookup(path: string, ctx: TemplateContext): unknown {
   const [root, ...rest] = path.slice(1).split('.');
   let value: unknown =
-    root === 'Values' ? ctx.Values : root === 'Release' ? ctx.Release : root === 'Chart' ? ctx.Chart : undefined;
+    root === 'Values'
+      ? ctx.Values
+      : root === 'Release'
+        ? ctx.Release
+        : root === 'Chart'
+          ? ctx.Chart
+          : undefined;
   if (value === undefined) throw new Error(`unknown root ${path}`);
   for (const key of rest) {
     if (value === null || typeof value !== 'object') return undefined;
@@ -210,7 +216,7 @@ function renderNodes(nodes: TemplateNode[], ctx: TemplateContext): string {
   for (const node of nodes) {
     if (node.kind === 'text') out += node.text;
     else if (node.kind === 'action') out += print(evalPipeline(node.expr, ctx), node.expr);
-    else out += renderNodes(truthy(evalPipeline(node.cond, ctx)) ? node.then : node.otherwise, ctx);
+    else out += renderNodes(truthy(evalPipeline(node.cond, ctx)) ? node.whenTrue : node.otherwise, ctx);
   }
   return out;
 }

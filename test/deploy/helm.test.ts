@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { type TemplateContext, renderTemplate } from './gotemplate.js';
+import { renderTemplate, type TemplateContext } from './gotemplate.js';
 import {
   CHART,
   field,
@@ -18,8 +18,8 @@ import {
   type K8sObject,
   KUSTOMIZE,
   kustomize,
-  renderChart,
   ROOT,
+  renderChart,
   stripHash,
 } from './manifests.js';
 import { validateObject } from './schemas.js';
@@ -46,17 +46,37 @@ function compare(chart: K8sObject[], kust: K8sObject[]): void {
   assert.deepEqual(identities(chart), identities(kust));
   assert.deepEqual(deploymentShape(chart), deploymentShape(kust));
   for (const obj of kust) {
-    if (['Service', 'NetworkPolicy', 'PodDisruptionBudget', 'Provider', 'ConstraintTemplate', 'Assign'].includes(obj.kind)) {
-      assert.deepEqual(field(find(chart, obj.kind, obj.metadata.name), 'spec'), field(obj, 'spec'), `${obj.kind}/${obj.metadata.name}`);
+    if (
+      [
+        'Service',
+        'NetworkPolicy',
+        'PodDisruptionBudget',
+        'Provider',
+        'ConstraintTemplate',
+        'Assign',
+      ].includes(obj.kind)
+    ) {
+      assert.deepEqual(
+        field(find(chart, obj.kind, obj.metadata.name), 'spec'),
+        field(obj, 'spec'),
+        `${obj.kind}/${obj.metadata.name}`,
+      );
     }
     if (obj.kind.endsWith('WebhookConfiguration')) {
-      assert.deepEqual(field(find(chart, obj.kind, obj.metadata.name), 'webhooks'), field(obj, 'webhooks'), obj.kind);
+      assert.deepEqual(
+        field(find(chart, obj.kind, obj.metadata.name), 'webhooks'),
+        field(obj, 'webhooks'),
+        obj.kind,
+      );
     }
     if (obj.kind === 'Deployment' && obj.metadata.name === 'vouch-redis') {
       assert.deepEqual(field(find(chart, 'Deployment', 'vouch-redis'), 'spec'), field(obj, 'spec'));
     }
   }
-  assert.deepEqual(parse(configData(chart, 'vouch-config')['vouch.yaml'] ?? ''), parse(configData(kust, 'vouch-config')['vouch.yaml'] ?? ''));
+  assert.deepEqual(
+    parse(configData(chart, 'vouch-config')['vouch.yaml'] ?? ''),
+    parse(configData(kust, 'vouch-config')['vouch.yaml'] ?? ''),
+  );
   assert.deepEqual(configData(chart, 'vouch-trust'), configData(kust, 'vouch-trust'));
 }
 
@@ -79,7 +99,12 @@ describe('Helm chart deploy/helm/vouch', () => {
       ['constraints.yaml', 'constraints/constraints.yaml'],
       ['assign-pin-digests.yaml', 'mutation/assign-pin-digests.yaml'],
     ];
-    assert.deepEqual(readdirSync(join(CHART, 'files')).filter((f) => f.endsWith('.yaml')).sort(), pairs.map((p) => p[0]).sort());
+    assert.deepEqual(
+      readdirSync(join(CHART, 'files'))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+      pairs.map((p) => p[0]).sort(),
+    );
     for (const [copy, original] of pairs) {
       assert.equal(
         readFileSync(join(CHART, 'files', copy), 'utf8'),
@@ -95,11 +120,15 @@ describe('Helm chart deploy/helm/vouch', () => {
   });
 
   it('gatekeeper mode with Redis and 3 replicas renders what overlays/ha renders', () => {
-    const chart = renderChart('gatekeeper-system', { gatekeeper: { constraints: true }, redis: { enabled: true }, replicas: 3 });
+    const chart = renderChart('gatekeeper-system', {
+      gatekeeper: { constraints: true },
+      redis: { enabled: true },
+      replicas: 3,
+    });
     compare(chart, kustomize(join(KUSTOMIZE, 'overlays', 'ha')));
   });
 
-  it('admission mode renders what overlays/admission renders (the Namespace is Helm\'s --create-namespace)', () => {
+  it("admission mode renders what overlays/admission renders (the Namespace is Helm's --create-namespace)", () => {
     const chart = renderChart('vouch-system', { mode: 'admission', clientCA: { enabled: false } });
     const kust = kustomize(join(KUSTOMIZE, 'overlays', 'admission')).filter((o) => o.kind !== 'Namespace');
     compare(chart, kust);
@@ -109,7 +138,10 @@ describe('Helm chart deploy/helm/vouch', () => {
     const variants: Array<[string, Record<string, unknown>]> = [
       ['gatekeeper-system', {}],
       ['gatekeeper-system', { gatekeeper: { constraints: true, mutation: false }, redis: { enabled: true } }],
-      ['vouch-system', { mode: 'admission', clientCA: { enabled: false }, tls: { certManager: { enabled: true } } }],
+      [
+        'vouch-system',
+        { mode: 'admission', clientCA: { enabled: false }, tls: { certManager: { enabled: true } } },
+      ],
     ];
     for (const [ns, overrides] of variants) {
       const objects = renderChart(ns, overrides);
@@ -127,12 +159,18 @@ describe('Helm chart deploy/helm/vouch', () => {
   });
 
   it('cert-manager: a Certificate with both SANs, and the CA injected into the webhooks', () => {
-    const objects = renderChart('vouch-system', { mode: 'admission', tls: { certManager: { enabled: true } } });
+    const objects = renderChart('vouch-system', {
+      mode: 'admission',
+      tls: { certManager: { enabled: true } },
+    });
     const cert = find(objects, 'Certificate', 'vouch-serving');
     assert.deepEqual(field(cert, 'spec', 'dnsNames'), ['vouch.vouch-system', 'vouch.vouch-system.svc']);
     assert.equal(field(cert, 'spec', 'secretName'), 'vouch-tls');
     for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
-      assert.equal(find(objects, kind, 'vouch').metadata.annotations?.['cert-manager.io/inject-ca-from'], 'vouch-system/vouch-serving');
+      assert.equal(
+        find(objects, kind, 'vouch').metadata.annotations?.['cert-manager.io/inject-ca-from'],
+        'vouch-system/vouch-serving',
+      );
     }
   });
 
@@ -144,8 +182,14 @@ describe('Helm chart deploy/helm/vouch', () => {
     });
     const vouchYaml = parse(configData(objects, 'vouch-config')['vouch.yaml'] ?? '');
     assert.deepEqual(field(vouchYaml, 'server', 'budgets'), { validateMs: 4000, mutateMs: 1500 });
-    assert.equal(field(find(objects, 'ValidatingWebhookConfiguration', 'vouch'), 'webhooks', 0, 'timeoutSeconds'), 7);
-    assert.equal(field(find(objects, 'MutatingWebhookConfiguration', 'vouch'), 'webhooks', 0, 'timeoutSeconds'), 4);
+    assert.equal(
+      field(find(objects, 'ValidatingWebhookConfiguration', 'vouch'), 'webhooks', 0, 'timeoutSeconds'),
+      7,
+    );
+    assert.equal(
+      field(find(objects, 'MutatingWebhookConfiguration', 'vouch'), 'webhooks', 0, 'timeoutSeconds'),
+      4,
+    );
   });
 });
 

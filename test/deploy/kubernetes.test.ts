@@ -73,7 +73,14 @@ describe('deploy/kubernetes', () => {
   it('each overlay renders and has a Deployment, a Service and a NetworkPolicy', () => {
     for (const name of OVERLAYS) {
       const kinds = new Set(overlay(name).map((o) => o.kind));
-      for (const kind of ['Deployment', 'Service', 'NetworkPolicy', 'ServiceAccount', 'PodDisruptionBudget', 'ConfigMap']) {
+      for (const kind of [
+        'Deployment',
+        'Service',
+        'NetworkPolicy',
+        'ServiceAccount',
+        'PodDisruptionBudget',
+        'ConfigMap',
+      ]) {
         assert.ok(kinds.has(kind), `${name} has a ${kind}`);
       }
     }
@@ -110,11 +117,20 @@ describe('deploy/kubernetes', () => {
       'ValidatingWebhookConfiguration',
       'MutatingWebhookConfiguration',
     ]);
-    const expected: Record<Overlay, string> = { gatekeeper: 'gatekeeper-system', admission: 'vouch-system', ha: 'gatekeeper-system' };
+    const expected: Record<Overlay, string> = {
+      gatekeeper: 'gatekeeper-system',
+      admission: 'vouch-system',
+      ha: 'gatekeeper-system',
+    };
     for (const name of OVERLAYS) {
       for (const obj of overlay(name)) {
-        const cluster = clusterScoped.has(obj.kind) || obj.apiVersion.startsWith('constraints.gatekeeper.sh/');
-        assert.equal(obj.metadata.namespace, cluster ? undefined : expected[name], `${name}: ${obj.kind}/${obj.metadata.name}`);
+        const cluster =
+          clusterScoped.has(obj.kind) || obj.apiVersion.startsWith('constraints.gatekeeper.sh/');
+        assert.equal(
+          obj.metadata.namespace,
+          cluster ? undefined : expected[name],
+          `${name}: ${obj.kind}/${obj.metadata.name}`,
+        );
       }
     }
   });
@@ -132,10 +148,24 @@ describe('deploy/kubernetes', () => {
       assert.deepEqual(field(c, 'securityContext', 'capabilities', 'drop'), ['ALL']);
       assert.ok(field(c, 'resources', 'requests', 'memory') && field(c, 'resources', 'limits', 'memory'));
       const mounts = c.volumeMounts as Array<{ name: string; mountPath: string; readOnly?: boolean }>;
-      for (const m of mounts) assert.ok(m.readOnly === true || m.mountPath === '/tmp', `${name}: ${m.mountPath} is read-only`);
+      for (const m of mounts)
+        assert.ok(m.readOnly === true || m.mountPath === '/tmp', `${name}: ${m.mountPath} is read-only`);
       const volumes = pod.volumes as Array<Record<string, unknown>>;
-      assert.ok(field(volumes.find((v) => v.name === 'tmp'), 'emptyDir'), '/tmp is an emptyDir');
-      assert.equal(field(volumes.find((v) => v.name === 'tls'), 'secret', 'secretName'), 'vouch-tls');
+      assert.ok(
+        field(
+          volumes.find((v) => v.name === 'tmp'),
+          'emptyDir',
+        ),
+        '/tmp is an emptyDir',
+      );
+      assert.equal(
+        field(
+          volumes.find((v) => v.name === 'tls'),
+          'secret',
+          'secretName',
+        ),
+        'vouch-tls',
+      );
       assert.ok(field(pod, 'affinity', 'podAntiAffinity'), 'replicas spread over nodes');
       assert.ok((deployment.spec as { replicas: number }).replicas >= 2);
     }
@@ -159,13 +189,15 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  it('gatekeeper mode requires Gatekeeper\'s client certificate (mTLS); admission mode does not', () => {
+  it("gatekeeper mode requires Gatekeeper's client certificate (mTLS); admission mode does not", () => {
     for (const name of ['gatekeeper', 'ha'] as const) {
       const c = container(overlay(name));
       const args = c.args as string[];
       assert.equal(args[args.indexOf('--client-ca') + 1], '/etc/vouch/client-ca/ca.crt');
       const pod = field(find(overlay(name), 'Deployment', 'vouch'), 'spec', 'template', 'spec');
-      const volume = (field(pod, 'volumes') as Array<Record<string, unknown>>).find((v) => v.name === 'client-ca');
+      const volume = (field(pod, 'volumes') as Array<Record<string, unknown>>).find(
+        (v) => v.name === 'client-ca',
+      );
       assert.equal(field(volume, 'secret', 'secretName'), 'gatekeeper-webhook-server-cert');
     }
     assert.ok(!(container(overlay('admission')).args as string[]).includes('--client-ca'));
@@ -173,15 +205,17 @@ describe('deploy/kubernetes', () => {
 
   it('NetworkPolicy: ingress only from Gatekeeper pods (gatekeeper) or to 8443 (admission); egress DNS + 443', () => {
     const gk = find(overlay('gatekeeper'), 'NetworkPolicy', 'vouch');
-    const from = field(gk, 'spec', 'ingress', 0, 'from', 0, 'podSelector', 'matchExpressions', 0) as { values: string[] };
+    const from = field(gk, 'spec', 'ingress', 0, 'from', 0, 'podSelector', 'matchExpressions', 0) as {
+      values: string[];
+    };
     assert.deepEqual(from.values, ['controller-manager', 'audit-controller']);
     assert.equal(field(gk, 'spec', 'ingress', 0, 'ports', 0, 'port'), 8443);
     const adm = find(overlay('admission'), 'NetworkPolicy', 'vouch');
     assert.equal(field(adm, 'spec', 'ingress', 0, 'ports', 0, 'port'), 8443);
     for (const policy of [gk, adm]) {
       assert.deepEqual(field(policy, 'spec', 'policyTypes'), ['Ingress', 'Egress']);
-      const ports = (field(policy, 'spec', 'egress') as Array<{ ports: Array<{ port: number }> }>).flatMap((e) =>
-        e.ports.map((p) => p.port),
+      const ports = (field(policy, 'spec', 'egress') as Array<{ ports: Array<{ port: number }> }>).flatMap(
+        (e) => e.ports.map((p) => p.port),
       );
       assert.deepEqual(ports.sort(), [443, 53, 53]);
     }
@@ -196,8 +230,14 @@ describe('deploy/kubernetes', () => {
       const mutate = find(overlay(name), 'Provider', 'vouch-mutation');
       const verifyTimeout = field(verify, 'spec', 'timeout') as number;
       const mutateTimeout = field(mutate, 'spec', 'timeout') as number;
-      assert.ok(b.validateMs < verifyTimeout * 1000, `validate budget ${b.validateMs} ms < Provider ${verifyTimeout} s`);
-      assert.ok(b.mutateMs < mutateTimeout * 1000, `mutate budget ${b.mutateMs} ms < Provider ${mutateTimeout} s`);
+      assert.ok(
+        b.validateMs < verifyTimeout * 1000,
+        `validate budget ${b.validateMs} ms < Provider ${verifyTimeout} s`,
+      );
+      assert.ok(
+        b.mutateMs < mutateTimeout * 1000,
+        `mutate budget ${b.mutateMs} ms < Provider ${mutateTimeout} s`,
+      );
       assert.ok(verifyTimeout < GATEKEEPER_VALIDATING_TIMEOUT);
       assert.ok(mutateTimeout < GATEKEEPER_MUTATING_TIMEOUT);
     }
@@ -225,12 +265,24 @@ describe('deploy/kubernetes', () => {
         assert.equal(field(w, 'clientConfig', 'service', 'namespace'), 'vouch-system');
         assert.equal(field(w, 'clientConfig', 'service', 'name'), service.metadata.name);
         assert.equal(field(w, 'clientConfig', 'service', 'port'), servicePort);
-        const excluded = field(w, 'namespaceSelector', 'matchExpressions', 0) as { operator: string; values: string[] };
+        const excluded = field(w, 'namespaceSelector', 'matchExpressions', 0) as {
+          operator: string;
+          values: string[];
+        };
         assert.equal(excluded.operator, 'NotIn');
         assert.ok(excluded.values.includes('vouch-system') && excluded.values.includes('kube-system'));
       }
-      const resources = webhooks.flatMap((w) => (w.rules as Array<{ resources: string[] }>).flatMap((r) => r.resources));
-      for (const r of ['pods', 'pods/ephemeralcontainers', 'deployments', 'cronjobs', 'jobs', 'statefulsets']) {
+      const resources = webhooks.flatMap((w) =>
+        (w.rules as Array<{ resources: string[] }>).flatMap((r) => r.resources),
+      );
+      for (const r of [
+        'pods',
+        'pods/ephemeralcontainers',
+        'deployments',
+        'cronjobs',
+        'jobs',
+        'statefulsets',
+      ]) {
         assert.ok(resources.includes(r), `${kind} covers ${r}`);
       }
     }
@@ -264,10 +316,27 @@ describe('deploy/kubernetes', () => {
     });
 
     it('a user overlay patching caBundle (docs/gatekeeper.md) yields a CA Gatekeeper can parse', () => {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'), '-days', '1', '-subj', '/CN=vouch test CA',
-      ], { stdio: 'ignore', timeout: 20_000 });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(dir, 'ca.key'),
+          '-out',
+          join(dir, 'ca.crt'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=vouch test CA',
+        ],
+        { stdio: 'ignore', timeout: 20_000 },
+      );
       const caBundle = readFileSync(join(dir, 'ca.crt')).toString('base64');
       const base = relative(dir, join(KUSTOMIZE, 'overlays', 'gatekeeper'));
       const patch = (name: string) =>
@@ -279,7 +348,10 @@ describe('deploy/kubernetes', () => {
       );
       const objects = kustomize(dir);
       for (const name of ['vouch', 'vouch-mutation']) {
-        const pem = Buffer.from(field(find(objects, 'Provider', name), 'spec', 'caBundle') as string, 'base64').toString();
+        const pem = Buffer.from(
+          field(find(objects, 'Provider', name), 'spec', 'caBundle') as string,
+          'base64',
+        ).toString();
         assert.equal(new X509Certificate(pem).subject, 'CN=vouch test CA');
       }
     });
@@ -290,11 +362,25 @@ describe('deploy/kubernetes', () => {
     const c = container(objects);
     const env = c.env as Array<{ name: string; value?: string; valueFrom?: unknown }>;
     assert.equal(
-      field(env.find((e) => e.name === 'REDIS_PASSWORD'), 'valueFrom', 'secretKeyRef', 'name'),
+      field(
+        env.find((e) => e.name === 'REDIS_PASSWORD'),
+        'valueFrom',
+        'secretKeyRef',
+        'name',
+      ),
       'vouch-redis',
     );
-    assert.match(env.find((e) => e.name === 'VOUCH_CACHE_REDIS_URL')?.value ?? '', /^redis:\/\/:\$\(REDIS_PASSWORD\)@vouch-redis:6379$/);
-    const config = parse(field(objects.find((o) => o.metadata.name.startsWith('vouch-config')), 'data', 'vouch.yaml') as string);
+    assert.match(
+      env.find((e) => e.name === 'VOUCH_CACHE_REDIS_URL')?.value ?? '',
+      /^redis:\/\/:\$\(REDIS_PASSWORD\)@vouch-redis:6379$/,
+    );
+    const config = parse(
+      field(
+        objects.find((o) => o.metadata.name.startsWith('vouch-config')),
+        'data',
+        'vouch.yaml',
+      ) as string,
+    );
     assert.deepEqual(field(config, 'cache', 'type'), 'redis');
     assert.ok(!JSON.stringify(objects.filter((o) => o.kind === 'ConfigMap')).includes('requirepass'));
     assert.equal((find(objects, 'Deployment', 'vouch').spec as { replicas: number }).replicas, 3);

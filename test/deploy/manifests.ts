@@ -20,7 +20,12 @@ export type Overlay = (typeof OVERLAYS)[number];
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 };
 
 /** Every YAML file under a directory (recursively), as paths relative to the repository root. */
@@ -110,7 +115,10 @@ export function field(value: unknown, ...path: Array<string | number>): unknown 
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`no ${kind}/${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  if (!found)
+    throw new Error(
+      `no ${kind}/${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+    );
   return found;
 }
 

@@ -5,7 +5,10 @@
  * charts/gatekeeper/crds: providers.externaldata, constrainttemplates.templates,
  * assign.mutations; cert-manager v1 Certificate), strict where the CRD lists the fields.
  */
-import { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
+import {
+  MutatingWebhookConfiguration,
+  ValidatingWebhookConfiguration,
+} from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -41,9 +44,14 @@ const constraintTemplateSchema = z
           .object({
             spec: z
               .object({
-                names: z.object({ kind: z.string().min(1), shortNames: z.array(z.string()).optional() }).strict(),
+                names: z
+                  .object({ kind: z.string().min(1), shortNames: z.array(z.string()).optional() })
+                  .strict(),
                 validation: z
-                  .object({ legacySchema: z.boolean().optional(), openAPIV3Schema: z.record(z.string(), z.unknown()) })
+                  .object({
+                    legacySchema: z.boolean().optional(),
+                    openAPIV3Schema: z.record(z.string(), z.unknown()),
+                  })
                   .strict()
                   .optional(),
               })
@@ -66,7 +74,9 @@ const constraintTemplateSchema = z
   })
   .strict();
 
-const kindsSchema = z.array(z.object({ apiGroups: z.array(z.string()), kinds: z.array(z.string()) }).strict());
+const kindsSchema = z.array(
+  z.object({ apiGroups: z.array(z.string()), kinds: z.array(z.string()) }).strict(),
+);
 
 const assignSchema = z
   .object({
@@ -77,7 +87,13 @@ const assignSchema = z
       .object({
         applyTo: z
           .array(
-            z.object({ groups: z.array(z.string()), kinds: z.array(z.string()), versions: z.array(z.string()) }).strict(),
+            z
+              .object({
+                groups: z.array(z.string()),
+                kinds: z.array(z.string()),
+                versions: z.array(z.string()),
+              })
+              .strict(),
           )
           .min(1),
         match: z
@@ -142,7 +158,11 @@ const certificateSchema = z
         secretName: z.string().min(1),
         dnsNames: z.array(z.string().min(1)).min(1),
         privateKey: z
-          .object({ algorithm: z.enum(['RSA', 'ECDSA', 'Ed25519']), size: z.number().int(), rotationPolicy: z.string() })
+          .object({
+            algorithm: z.enum(['RSA', 'ECDSA', 'Ed25519']),
+            size: z.number().int(),
+            rotationPolicy: z.string(),
+          })
           .strict(),
         usages: z.array(z.string()),
         issuerRef: z.object({ kind: z.string(), name: z.string() }).strict(),
@@ -186,7 +206,8 @@ export function validateObject(obj: K8sObject): void {
     ? 'constraint'
     : `${obj.apiVersion}/${obj.kind}`;
   const validate = key === 'constraint' ? zodValidator(constraintSchema) : validators[key];
-  if (!validate) throw new Error(`no schema for ${key} (${obj.metadata?.name}); add one to test/deploy/schemas.ts`);
+  if (!validate)
+    throw new Error(`no schema for ${key} (${obj.metadata?.name}); add one to test/deploy/schemas.ts`);
   try {
     validate(obj);
   } catch (err) {
