@@ -153,12 +153,12 @@ export class RemoteRepository implements Repository {
         what,
       },
       async (res) =>
-        res.status === 404 ? undefined : this.readManifestResponse(res, ref, what, signal, given),
+        res.status === 404 ? undefined : this.#readManifestResponse(res, ref, what, signal, given),
     );
   }
 
   /** Reads, digest-checks and parses a manifest response (shared with the referrers tag lookup). */
-  async readManifestResponse(
+  async #readManifestResponse(
     res: TransportResponse,
     ref: { kind: 'tag' | 'digest'; value: string },
     what: string,

@@ -4,7 +4,7 @@ import { isVouchError } from '../../../src/errors.js';
 import { mergeScopes } from '../../../src/registry/remote/challenge.js';
 import { nextLink } from '../../../src/registry/remote/context.js';
 import { parseChallenge, parseManifest } from '../../../src/registry/remote/index.js';
-import { parseRetryAfter } from '../../../src/registry/remote/transport.js';
+import { parseRetryAfter } from '../../../src/registry/remote/retry.js';
 import { MediaType } from '../../../src/registry/types.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
