@@ -9,10 +9,11 @@
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { dsse } from '@sigstore/core';
-import { isVouchError, VouchError } from '../../errors.js';
+import { VouchError } from '../../errors.js';
 import { attachArtifact } from '../../referrers/attach.js';
-import { type Descriptor, MediaType, type Repository } from '../../registry/types.js';
+import type { Descriptor, Repository } from '../../registry/types.js';
 import { Annotation, MediaTypes } from '../../verifiers/cosign/constants.js';
+import { appendToCosignTag } from './tag-manifest.js';
 
 export { decryptCosignKey, encryptCosignKey, generateCosignKeyPair } from './key-file.js';
 
@@ -58,7 +59,6 @@ export async function signCosign(options: SignCosignOptions): Promise<Descriptor
     throw new VouchError('SIGNING_FAILED', 'the cosign private key does not parse', { cause: err });
   }
   const { repository, subject, signal } = options;
-  const readOptions = signal ? { signal } : {};
   if (options.mode === 'bundle') return pushBundle(options, key);
   const payload = simpleSigningPayload(options.subjectReference, subject.digest);
   const signature = signBytes(key, payload).toString('base64');
@@ -71,53 +71,13 @@ export async function signCosign(options: SignCosignOptions): Promise<Descriptor
       ...(signal ? { signal } : {}),
     });
   }
-  const tag = `${subject.digest.replace(':', '-')}.sig`;
-  const previous = await existingLayers(repository, tag, signal);
-  const layer = await repository.pushBlob(payload, MediaTypes.simpleSigning, readOptions);
-  const layers = [
-    ...previous,
-    { mediaType: layer.mediaType, size: layer.size, digest: layer.digest, annotations: layerAnnotations },
-  ];
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: '',
-      created: '0001-01-01T00:00:00Z',
-      history: [{ created: '0001-01-01T00:00:00Z' }],
-      os: '',
-      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
-      config: {},
-    }),
+  return appendToCosignTag(
+    repository,
+    subject,
+    'sig',
+    { bytes: payload, mediaType: MediaTypes.simpleSigning, annotations: layerAnnotations },
+    signal,
   );
-  const configDesc = await repository.pushBlob(config, MediaType.OciConfig, readOptions);
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.OciManifest,
-    config: { mediaType: configDesc.mediaType, size: configDesc.size, digest: configDesc.digest },
-    layers,
-  };
-  const bytes = Buffer.from(JSON.stringify(manifest));
-  const { descriptor } = await repository.pushManifest(bytes, MediaType.OciManifest, { ...readOptions, tag });
-  return descriptor;
-}
-
-async function existingLayers(
-  repository: Repository,
-  tag: string,
-  signal?: AbortSignal,
-): Promise<Array<Record<string, unknown>>> {
-  try {
-    const fetched = await repository.fetchManifest(tag, signal ? { signal } : {});
-    if (fetched.manifest.kind !== 'manifest') return [];
-    return fetched.manifest.layers.map((l) => ({
-      mediaType: l.mediaType,
-      size: l.size,
-      digest: l.digest,
-      ...(l.annotations ? { annotations: l.annotations } : {}),
-    }));
-  } catch (err) {
-    if (isVouchError(err, 'REGISTRY_NOT_FOUND')) return [];
-    throw err;
-  }
 }
 
 async function pushBundle(options: SignCosignOptions, key: KeyObject): Promise<Descriptor> {
