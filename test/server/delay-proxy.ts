@@ -12,12 +12,14 @@ export interface DelayProxy {
   readonly host: string;
   /** Registry API requests seen so far. */
   requests(): number;
+  /** Request lines seen (`GET /v2/…`), when started with `record: true`. */
+  lines(): string[];
   /** Changes the delay for data sent from now on. */
   setRttMs(rttMs: number): void;
   stop(): Promise<void>;
 }
 
-const REQUEST_LINE = /(?:GET|HEAD|POST|PUT|PATCH|DELETE) \/v2\//g;
+const REQUEST_LINE = /(?:GET|HEAD|POST|PUT|PATCH|DELETE) \/v2\/[^ ]*/g;
 
 function pump(from: Socket, to: Socket, delay: () => number, onData?: (chunk: Buffer) => void): void {
   // chunks are released in order, each no earlier than its arrival + delay
@@ -40,7 +42,12 @@ function pump(from: Socket, to: Socket, delay: () => number, onData?: (chunk: Bu
 }
 
 /** Starts a proxy to `127.0.0.1:targetPort` adding `rttMs` of round-trip time. */
-export async function startDelayProxy(targetPort: number, rttMs: number): Promise<DelayProxy> {
+export async function startDelayProxy(
+  targetPort: number,
+  rttMs: number,
+  options: { record?: boolean } = {},
+): Promise<DelayProxy> {
+  const seen: string[] = [];
   let oneWay = rttMs / 2;
   let count = 0;
   const sockets = new Set<Socket>();
@@ -56,7 +63,9 @@ export async function startDelayProxy(targetPort: number, rttMs: number): Promis
       upstream,
       () => oneWay,
       (chunk) => {
-        count += chunk.toString('latin1').match(REQUEST_LINE)?.length ?? 0;
+        const found = chunk.toString('latin1').match(REQUEST_LINE) ?? [];
+        count += found.length;
+        if (options.record) seen.push(...found);
       },
     );
     pump(upstream, client, () => oneWay);
@@ -70,6 +79,7 @@ export async function startDelayProxy(targetPort: number, rttMs: number): Promis
   return {
     host: `127.0.0.1:${port}`,
     requests: () => count,
+    lines: () => [...seen],
     setRttMs(ms) {
       oneWay = ms / 2;
     },

@@ -167,8 +167,8 @@ export interface SignedImages {
   readonly client: RegistryClient;
   readonly publicKeyFile: string;
   readonly dir: string;
-  /** Pushes a new image `repo:tag`, cosign-signed when `signed`; returns its manifest descriptor. */
-  push(repo: string, tag: string, signed: boolean): Promise<Descriptor>;
+  /** Pushes a new image `repo:tag`, cosign-signed when `signed` (a number: that many signatures). */
+  push(repo: string, tag: string, signed: boolean | number): Promise<Descriptor>;
   close(): Promise<void>;
 }
 
