@@ -241,6 +241,12 @@ describe('deploy/kubernetes', () => {
       assert.ok(verifyTimeout < GATEKEEPER_VALIDATING_TIMEOUT);
       assert.ok(mutateTimeout < GATEKEEPER_MUTATING_TIMEOUT);
     }
+    // the docs install Gatekeeper with exactly those webhook timeouts
+    for (const doc of ['docs/getting-started.md', 'docs/gatekeeper.md']) {
+      const text = readFileSync(join(ROOT, doc), 'utf8');
+      assert.ok(text.includes(`validatingWebhookTimeoutSeconds=${GATEKEEPER_VALIDATING_TIMEOUT}`), doc);
+      assert.ok(text.includes(`mutatingWebhookTimeoutSeconds=${GATEKEEPER_MUTATING_TIMEOUT}`), doc);
+    }
   });
 
   it('admission webhooks: fail closed, timeouts above the budgets, pods/ephemeralcontainers, own namespace exempt', () => {
