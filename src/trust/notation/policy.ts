@@ -93,7 +93,7 @@ export function parseTrustPolicy(doc: unknown, path: string): TrustPolicyDocumen
   const statements: TrustPolicyStatement[] = [];
   const names = new Set<string>();
   const scopes = new Map<string, string>();
-  (doc.trustPolicies as unknown[]).forEach((raw, i) => {
+  for (const [i, raw] of (doc.trustPolicies as unknown[]).entries()) {
     const at = `.trustPolicies[${i}]`;
     if (!isObject(raw)) return fail(at, 'must be an object');
     for (const key of Object.keys(raw)) {
@@ -195,7 +195,7 @@ export function parseTrustPolicy(doc: unknown, path: string): TrustPolicyDocumen
         trustedIdentities: [],
         source: raw,
       });
-      return;
+      continue;
     }
     if (!Array.isArray(ts) || ts.length === 0)
       return fail(`${at}.trustStores`, 'must be a non-empty array of "{type}:{name}"');
@@ -235,13 +235,13 @@ export function parseTrustPolicy(doc: unknown, path: string): TrustPolicyDocumen
         }
         return dn as DistinguishedName;
       });
-      dns.forEach((a, j) =>
-        dns.forEach((b, k) => {
+      for (const [j, a] of dns.entries()) {
+        for (const [k, b] of dns.entries()) {
           if (j !== k && isSubsetDn(a, new Map([...b].map(([t, v]) => [t, [v]])))) {
             fail(`${at}.trustedIdentities[${k}]`, `overlaps with trustedIdentities[${j}] (${formatDn(a)})`);
           }
-        }),
-      );
+        }
+      }
       trustedIdentities = dns;
     }
     statements.push({
@@ -254,7 +254,7 @@ export function parseTrustPolicy(doc: unknown, path: string): TrustPolicyDocumen
       trustedIdentities,
       source: raw,
     });
-  });
+  }
   return { version: '1.0', statements };
 }
 

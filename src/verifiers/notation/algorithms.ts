@@ -76,10 +76,16 @@ export function algorithmForKey(key: KeyObject): SignatureAlgorithm | { error: s
   return { error: `key type ${key.asymmetricKeyType ?? 'unknown'} is not supported (RSA or EC)` };
 }
 
-/** The algorithm a certificate's key selects, or an error sentence. */
+const algorithmByCertificate = new WeakMap<ParsedCertificate, SignatureAlgorithm | { error: string }>();
+
+/** The algorithm a certificate's key selects, or an error sentence (memoized: reading key details is costly). */
 export function algorithmForCertificate(cert: ParsedCertificate): SignatureAlgorithm | { error: string } {
+  const known = algorithmByCertificate.get(cert);
+  if (known) return known;
   const alg = algorithmForKey(cert.publicKey);
-  return typeof alg === 'string' ? alg : { error: `certificate "${cert.subject}": ${alg.error}` };
+  const result = typeof alg === 'string' ? alg : { error: `certificate "${cert.subject}": ${alg.error}` };
+  algorithmByCertificate.set(cert, result);
+  return result;
 }
 
 /**

@@ -27,6 +27,8 @@ import { parseJwsEnvelope } from './jws.js';
 import type { NotationFailure, NotationFailureCode, NotationResult } from './result.js';
 import { TimestampError, verifyTimestampToken } from './timestamp.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Critical headers this implementation understands (specs/signature-specification.md "Signed Attributes"). */
 const UNDERSTOOD_CRITICAL = new Set<string>([
   HEADER.signingScheme,
@@ -74,10 +76,11 @@ export function verifyNotationEnvelope(
   if (statement.level === 'skip') return { verified: true, logged, details: { ...details, skipped: true } };
 
   /** Records a failed check: enforced -> stop; logged -> remember and continue. */
-  const fail = (check: VerificationCheck, code: NotationFailureCode, message: string): void => {
+  const fail = (check: VerificationCheck, code: NotationFailureCode, message: string): undefined => {
     const failure = { check, code, message };
     if (statement.actions[check] === 'enforce') throw new Stop(failure);
     if (statement.actions[check] === 'log') logged.push(failure);
+    return undefined;
   };
   try {
     const envelope = parseEnvelope(envelopeBytes, mediaType);
@@ -238,7 +241,7 @@ function checkIntegrity(
   }
   let payload: unknown;
   try {
-    payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(envelope.payload));
+    payload = JSON.parse(utf8.decode(envelope.payload));
   } catch {
     stop('malformed', 'the signed payload is not JSON');
   }
@@ -271,10 +274,10 @@ function checkAuthenticTimestamp(
   statement: TrustPolicyStatement,
   now: Date,
   details: Record<string, unknown>,
-  fail: (check: VerificationCheck, code: NotationFailureCode, message: string) => void,
-): void {
+  fail: (check: VerificationCheck, code: NotationFailureCode, message: string) => undefined,
+): undefined {
   if (statement.actions.authenticTimestamp === 'skip') return;
-  const withinValidity = (at: Date, what: string): void => {
+  const withinValidity = (at: Date, what: string): undefined => {
     for (const cert of chain) {
       if (at < cert.notBefore) {
         return fail(

@@ -15,6 +15,9 @@ import {
   readSignedAttributes,
 } from './envelope.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
 const TOP_LEVEL = new Set(['payload', 'protected', 'header', 'signature']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -25,7 +28,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function parseJwsEnvelope(bytes: Uint8Array): ParsedEnvelope {
   let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    doc = JSON.parse(utf8.decode(bytes));
   } catch (err) {
     throw new EnvelopeError(
       'malformed',
@@ -69,7 +72,7 @@ export function parseJwsEnvelope(bytes: Uint8Array): ParsedEnvelope {
   const signatureBytes = decodeBase64Url(signature, 'signature');
   let headers: unknown;
   try {
-    headers = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(protectedBytes));
+    headers = JSON.parse(utf8.decode(protectedBytes));
   } catch {
     throw new EnvelopeError('malformed', 'the protected header is not JSON');
   }
@@ -92,7 +95,7 @@ export function parseJwsEnvelope(bytes: Uint8Array): ParsedEnvelope {
     format: 'jws',
     signed,
     payload: payloadBytes,
-    signingInput: new TextEncoder().encode(`${protectedB64}.${payload}`),
+    signingInput: encoder.encode(`${protectedB64}.${payload}`),
     signature: signatureBytes,
     certificateChain,
     ...(tsRaw !== undefined
