@@ -33,7 +33,7 @@ LABEL org.opencontainers.image.title="vouch" \
       org.opencontainers.image.description="Decides whether a container image may run: verifies notation, cosign and ATProto signatures; Gatekeeper external data provider and Kubernetes admission webhook." \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production \
-    VOUCH_HEALTHCHECK_URL=https://127.0.0.1:8443/health
+    HEALTHCHECK_URL=https://127.0.0.1:8443/health
 WORKDIR /app
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --from=build --chown=0:0 /src/dist/src ./dist/src
@@ -44,7 +44,7 @@ EXPOSE 8443
 # Liveness inside Docker: GET /health over HTTPS (the serving certificate is not checked here;
 # the probe only asks whether the process answers). No curl in the image: Node does it.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "const u=new URL(process.env.VOUCH_HEALTHCHECK_URL);(u.protocol==='http:'?require('node:http'):require('node:https')).get(u,{rejectUnauthorized:false,timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
+  CMD ["node", "-e", "const u=new URL(process.env.HEALTHCHECK_URL);(u.protocol==='http:'?require('node:http'):require('node:https')).get(u,{rejectUnauthorized:false,timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
 ENTRYPOINT ["vouch"]
 CMD ["serve", "--config", "/etc/vouch/vouch.yaml", "--listen", "0.0.0.0:8443", \
      "--tls-cert", "/etc/vouch/tls/tls.crt", "--tls-key", "/etc/vouch/tls/tls.key"]

@@ -208,7 +208,7 @@ describe('Dockerfile', () => {
       assert.equal(cmd, 'node', 'the HEALTHCHECK uses Node, not curl');
       return new Promise((resolve) => {
         const child = execFile(process.execPath, args, {
-          env: { ...process.env, VOUCH_HEALTHCHECK_URL: url },
+          env: { ...process.env, HEALTHCHECK_URL: url },
           timeout: 10_000,
         });
         child.on('exit', (code) => resolve(code ?? -1));
