@@ -377,7 +377,7 @@ describe('deploy/kubernetes', () => {
       'vouch-redis',
     );
     assert.match(
-      env.find((e) => e.name === 'VOUCH_CACHE_REDIS_URL')?.value ?? '',
+      env.find((e) => e.name === 'VOUCH_CACHE__REDIS__URL')?.value ?? '',
       /^redis:\/\/:\$\(REDIS_PASSWORD\)@vouch-redis:6379$/,
     );
     const config = parse(
