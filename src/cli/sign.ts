@@ -20,6 +20,12 @@ interface SignOptions {
   passwordFile?: string;
   registryReferrers?: boolean;
   bundle?: boolean;
+  keyless?: boolean;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  identityToken?: string;
+  identityTokenFile?: string;
+  tsaUrl?: string;
   pds?: string;
   identifier?: string;
   appPasswordFile?: string;
@@ -51,6 +57,12 @@ export function register(program: Command): void {
     .option('--password-file <file>', 'cosign: password of cosign.key (else $COSIGN_PASSWORD)')
     .option('--registry-referrers', 'cosign: attach as an OCI referrer instead of the .sig tag')
     .option('--bundle', 'cosign: attach a sigstore bundle referrer')
+    .option('--keyless', 'cosign: sign with a Fulcio certificate for an OIDC identity, logged in Rekor')
+    .option('--fulcio-url <url>', 'cosign --keyless: Fulcio', 'https://fulcio.sigstore.dev')
+    .option('--rekor-url <url>', 'cosign --keyless: Rekor', 'https://rekor.sigstore.dev')
+    .option('--identity-token <jwt>', 'cosign --keyless: OIDC identity token (else $SIGSTORE_ID_TOKEN)')
+    .option('--identity-token-file <file>', 'cosign --keyless: file holding the OIDC identity token')
+    .option('--tsa-url <url>', 'cosign --keyless: sigstore timestamp authority (base URL)')
     .option('--pds <url>', 'atproto: the PDS of the signing account')
     .option('--identifier <handle-or-did>', 'atproto: the signing account')
     .option('--app-password-file <file>', 'atproto: app password of the account')

@@ -5,10 +5,12 @@
  * verifier through the registry client.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { createMemoryCache } from '../../../src/cache/memory.js';
 import type { Artifact, Report, VerifyContext } from '../../../src/engine/types.js';
 import { silentLogger } from '../../../src/observability/logger.js';
@@ -216,6 +218,40 @@ describe('keyless cosign through mock Fulcio and Rekor on a real registry', { ti
       const img = await image('referrer');
       const { descriptor } = await sign(img, 'referrer');
       const report = await verify(img, referrer(descriptor));
+      assert.equal(report.outcome, 'verified', report.message);
+    });
+  });
+
+  describe('vouch sign --format cosign --keyless', () => {
+    it('signs through the CLI with a token file; the .sig verifies for that identity', async () => {
+      const img = await image('cli');
+      const tokenFile = path.join(dir, 'token');
+      await writeFile(tokenFile, `${token}\n`);
+      const root = path.resolve(import.meta.dirname, '../../..');
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(root, 'src/cli/main.ts'),
+          'sign',
+          `${img.name}@${img.subject.digest}`,
+          '--format',
+          'cosign',
+          '--keyless',
+          '--fulcio-url',
+          sigstore.fulcioUrl,
+          '--rekor-url',
+          sigstore.rekorUrl,
+          '--identity-token-file',
+          tokenFile,
+          '--insecure-registry',
+          registry.host,
+        ],
+        { cwd: root, timeout: 60_000 },
+      );
+      assert.match(stdout, new RegExp(`signed ${img.name}@${img.subject.digest}`));
+      const report = await verify(img, await sigTag(img));
       assert.equal(report.outcome, 'verified', report.message);
     });
   });
