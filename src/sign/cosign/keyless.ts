@@ -89,21 +89,8 @@ export async function signCosignKeyless(options: KeylessSignOptions): Promise<Ke
   const { repository, subject } = options;
   const signal = options.signal ?? AbortSignal.timeout(120_000);
   const fulcioUrl = checkServiceUrl(options.fulcioUrl, '--fulcio-url');
-  const rekorUrl = checkServiceUrl(options.rekorUrl, '--rekor-url');
   const signer = new FulcioChainSigner({ fulcioUrl, identityToken: options.identityToken, signal });
-  const witnesses: Witness[] = [
-    new RekorWitness({
-      rekorBaseURL: rekorUrl,
-      entryType: options.rekorEntryType ?? 'intoto',
-      timeout: SIGSTORE_TIMEOUT_MS,
-      retry: 0,
-      fetchOnConflict: false,
-    }),
-  ];
-  if (options.tsaUrl) {
-    const tsaBaseURL = checkServiceUrl(options.tsaUrl, '--timestamp-url');
-    witnesses.push(new TSAWitness({ tsaBaseURL, timeout: SIGSTORE_TIMEOUT_MS, retry: 0 }));
-  }
+  const witnesses = buildWitnesses(options.rekorUrl, options.tsaUrl, options.rekorEntryType ?? 'intoto');
 
   if (options.mode === 'bundle') {
     const [alg, hex] = subject.digest.split(':');
@@ -147,6 +134,28 @@ export async function signCosignKeyless(options: KeylessSignOptions): Promise<Ke
         })
       : await appendToCosignTag(repository, subject, 'sig', layer, signal);
   return { descriptor, certificateChain: signer.chainPem, logIndex: logIndexOf(bundle) };
+}
+
+/** Rekor (and, with `tsaUrl`, timestamp authority) witnesses, each request with a deadline. */
+export function buildWitnesses(
+  rekorUrl: string,
+  tsaUrl: string | undefined,
+  entryType: 'intoto' | 'dsse',
+): Witness[] {
+  const witnesses: Witness[] = [
+    new RekorWitness({
+      rekorBaseURL: checkServiceUrl(rekorUrl, '--rekor-url'),
+      entryType,
+      timeout: SIGSTORE_TIMEOUT_MS,
+      retry: 0,
+      fetchOnConflict: false,
+    }),
+  ];
+  if (tsaUrl) {
+    const tsaBaseURL = checkServiceUrl(tsaUrl, '--tsa-url');
+    witnesses.push(new TSAWitness({ tsaBaseURL, timeout: SIGSTORE_TIMEOUT_MS, retry: 0 }));
+  }
+  return witnesses;
 }
 
 async function build(
