@@ -5,10 +5,11 @@
  *   `engine.generation` + subject name + digest (never by tag) → engine.decideSubject.
  *
  * Identical in-flight work is shared (the cache's single-flight), so a hundred pods of one
- * Deployment cost one verification. A computation runs under its own deadline (the validate budget),
+ * Deployment cost one verification. A computation runs under its own deadline,
  * not the deadline of the request that happened to start it: a request whose budget ends earlier
  * stops waiting (its key gets `timeout`), while the work completes and warms the cache for
- * Gatekeeper's retry. Computations across all requests are bounded by `imageConcurrency`.
+ * Gatekeeper's retry (the computation deadline is the larger of 10 s and 4 × the validate budget).
+ * Computations across all requests are bounded by `imageConcurrency`.
  *
  * Only decisions with no inconclusive report are cached (a timeout or an unreachable registry must
  * not be remembered as an answer); denials live `negativeTtlMs`, allows `ttlMs`.
@@ -48,7 +49,7 @@ export interface DecisionServiceOptions {
   readonly cache: Cache;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
-  /** Deadline of one computation, ms (the validate budget). */
+  /** Deadline of one computation, ms (longer than any request budget). */
   readonly computeTimeoutMs: number;
   readonly imageConcurrency: number;
   readonly cacheEnabled: boolean;

@@ -98,7 +98,8 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
     cache: options.cache,
     metrics,
     logger,
-    computeTimeoutMs: config.budgets.validateMs,
+    // longer than any request budget: work a request gave up on still finishes and warms the cache
+    computeTimeoutMs: Math.max(10_000, config.budgets.validateMs * 4),
     imageConcurrency: config.limits.imageConcurrency,
     cacheEnabled: config.cache.enabled,
     ttlMs: options.decisionTtlMs,
