@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { composeConfig } from '../config/compose.js';
 import { buildRuntime } from '../config/runtime.js';
+import { CONTAINER_VERIFIER } from '../engine/reports.js';
 import type { Decision } from '../engine/types.js';
 import { VouchError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -11,7 +12,7 @@ import { addTrustOptions, trustFlagsFrom } from './trust-options.js';
 
 /** Denied because nothing could be checked (deadline, unreachable servers) is "could not complete". */
 function exitForDenial(d: Decision): ExitCode {
-  const failing = d.reports.filter((r) => r.outcome !== 'verified');
+  const failing = d.reports.filter((r) => r.outcome !== 'verified' && r.verifier !== CONTAINER_VERIFIER);
   const onlyInconclusive = failing.length > 0 && failing.every((r) => r.outcome === 'inconclusive');
   return onlyInconclusive && !d.reports.some((r) => r.outcome === 'verified')
     ? ExitCode.Incomplete

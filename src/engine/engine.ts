@@ -13,7 +13,7 @@ import { discoverArtifacts } from '../referrers/discover.js';
 import { createLimiter } from '../referrers/limit.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Descriptor, Repository } from '../registry/types.js';
-import { reportFromError } from './reports.js';
+import { containerReport, reportFromError } from './reports.js';
 import type { Artifact, Decision, Report, ScopePolicy, Subject, Verifier, VerifyContext } from './types.js';
 
 export interface EngineOptions {
@@ -109,6 +109,10 @@ export class Engine {
       const artifacts = await discoverArtifacts(subject.repository, subject.descriptor, {
         depth: this.#options.discoveryDepth ?? 2,
         signal: options.signal,
+        // round trips: cosign's tags are probed only for a verifier that reads them, and only
+        // artifacts no verifier consumes (an SBOM, not a signature) are searched for artifacts of their own
+        cosignTags: verifiers.some((v) => v.usesCosignTags === true),
+        descend: (artifact) => !verifiers.some((v) => v.accepts(artifact)),
       });
       reports = await this.#verifyAll(subject, artifacts, verifiers, options);
     }
@@ -147,17 +151,20 @@ export class Engine {
       logger: this.#logger,
     };
     const verifyTree = async (target: Subject, artifact: Artifact): Promise<Report[]> => {
+      const nestedSubject: Subject = { ...target, descriptor: artifact.descriptor };
+      const nested = async () =>
+        (await Promise.all(artifact.referrers.map((a) => verifyTree(nestedSubject, a)))).flat();
       const mine = verifiers.filter((v) => v.accepts(artifact));
+      if (mine.length === 0) {
+        // an artifact no verifier consumes (an SBOM): its own artifacts (signatures of the SBOM)
+        // are verified against it and listed under it, never counted as signatures of the image
+        const below = artifact.referrers.length > 0 ? await nested() : [];
+        return below.length > 0 ? [containerReport(artifact, below)] : [];
+      }
       return Promise.all(
         mine.map(async (v) => {
           const report = await limit(() => runVerifier(v, target, artifact, ctx));
-          if (artifact.referrers.length === 0) return report;
-          // artifacts of this artifact (a signature on an SBOM) are verified against it
-          const nestedSubject: Subject = { ...target, descriptor: artifact.descriptor };
-          const nested = (
-            await Promise.all(artifact.referrers.map((a) => verifyTree(nestedSubject, a)))
-          ).flat();
-          return { ...report, nested };
+          return artifact.referrers.length === 0 ? report : { ...report, nested: await nested() };
         }),
       );
     };

@@ -56,3 +56,24 @@ export function reportFromError(
     },
   );
 }
+
+/** The verifier name of a report that only carries the reports of an artifact's own artifacts. */
+export const CONTAINER_VERIFIER = 'none';
+
+/**
+ * A report for an artifact no verifier consumes (an SBOM) that has verified artifacts of its own
+ * (signatures of the SBOM). Policies never require `none`, so it cannot satisfy a rule.
+ */
+export function containerReport(artifact: Artifact, nested: Report[]): Report {
+  const type = artifact.descriptor.artifactType ?? artifact.descriptor.mediaType;
+  return {
+    ...makeReport(
+      CONTAINER_VERIFIER,
+      artifact,
+      'inconclusive',
+      'no-verifier',
+      `${type}: no verifier checks this artifact type; its own artifacts are listed under it`,
+    ),
+    nested,
+  };
+}

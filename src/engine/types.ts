@@ -106,6 +106,8 @@ export interface Verifier {
    * and vouch's policy applies unchanged.
    */
   scopePolicy?(imageName: string): ScopePolicy | undefined;
+  /** True when this verifier reads cosign's tag schema (`sha256-<hex>.sig|.att`); only then is it probed. */
+  readonly usesCosignTags?: boolean;
 }
 
 /** What a format's own trust policy says about one image (see `Verifier.scopePolicy`). */

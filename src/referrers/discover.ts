@@ -33,6 +33,12 @@ export interface DiscoverOptions {
   readonly maxArtifacts?: number;
   /** Most registry requests in flight for this discovery. Default 8. */
   readonly concurrency?: number;
+  /**
+   * Whether to look for artifacts of this artifact (default: always, to `depth`). The engine
+   * descends only below artifacts no verifier consumes (an SBOM, not a signature), which saves a
+   * round trip per signature.
+   */
+  readonly descend?: (artifact: Artifact) => boolean;
 }
 
 export const DEFAULT_DISCOVERY_DEPTH = 3;
@@ -113,12 +119,18 @@ export async function discoverArtifacts(
     ];
     const fresh = found.filter((f) => claim(f.descriptor.digest));
     return Promise.all(
-      fresh.map(async (f) => ({
-        descriptor: f.descriptor,
-        kind: f.kind,
-        source: f.source,
-        referrers: remaining > 1 ? await level(f.descriptor, remaining - 1, false) : [],
-      })),
+      fresh.map(async (f) => {
+        const artifact: Artifact = {
+          descriptor: f.descriptor,
+          kind: f.kind,
+          source: f.source,
+          referrers: [],
+        };
+        const deeper = remaining > 1 && (options.descend?.(artifact) ?? true);
+        return deeper
+          ? { ...artifact, referrers: await level(f.descriptor, remaining - 1, false) }
+          : artifact;
+      }),
     );
   };
 

@@ -37,6 +37,7 @@ const REFERRER_TYPES = new Set<string>([MediaTypes.simpleSigning, MediaTypes.cos
 export function createCosignVerifier(trust: CosignTrust): Verifier {
   return {
     name: 'cosign',
+    usesCosignTags: true,
     generation: trust.generation,
     accepts(artifact: Artifact): boolean {
       if (artifact.kind === 'cosign-signature' || artifact.kind === 'cosign-attestation') return true;
