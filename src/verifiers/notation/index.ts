@@ -4,7 +4,7 @@
  * check when the policy asks for one (revocation.ts), and turns the result into a Report.
  */
 
-import type { Artifact, Report, Subject, Verifier, VerifyContext } from '../../engine/types.js';
+import type { Artifact, Report, ScopePolicy, Subject, Verifier, VerifyContext } from '../../engine/types.js';
 import { TRANSIENT_CODES, toVouchError } from '../../errors.js';
 import { selectTrustPolicyStatement } from '../../trust/notation/policy.js';
 import type { NotationTrust } from '../../trust/notation/types.js';
@@ -33,7 +33,22 @@ export function createNotationVerifier(
     generation: trust.generation,
     accepts: (artifact: Artifact) => artifact.descriptor.artifactType === SIGNATURE_ARTIFACT_TYPE,
     verify: (subject, artifact, ctx) => verifyArtifact(trust, options, subject, artifact, ctx),
+    scopePolicy: (imageName: string) => notationScopePolicy(trust, imageName),
   };
+}
+
+/**
+ * What the trust policy statement that applies to `imageName` says about the image as a whole
+ * (specs/trust-store-trust-policy.md "Trust policy" levels): `skip` means no signature is required,
+ * `audit` means failures are reported but never deny; `strict` and `permissive` enforce. Undefined
+ * when no statement's registryScopes cover the image (vouch's own policy then applies unchanged).
+ */
+export function notationScopePolicy(trust: NotationTrust, imageName: string): ScopePolicy | undefined {
+  const statement = selectTrustPolicyStatement(trust.policy, imageName);
+  if (!statement) return undefined;
+  if (statement.level === 'skip') return { name: statement.name, required: false, mode: 'enforce' };
+  if (statement.level === 'audit') return { name: statement.name, required: true, mode: 'audit' };
+  return { name: statement.name, required: true, mode: 'enforce' };
 }
 
 async function verifyArtifact(
