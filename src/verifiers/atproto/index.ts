@@ -4,13 +4,13 @@
  * proves, from the signer's own PDS and DID document, that the record is in a repository commit
  * signed by the DID's `#atproto` key and that it names this image's digest and repository.
  *
- * Audit: when the ATCR policy whose scope matches the image has `action: audit`, a failed or
- * inconclusive check is reported as `verified` with `details.warning`, `details.auditFailure`
- * (`{reason, message}`) and `details.action = 'audit'`. `atprotoScopeRequirement` exposes
- * `require.signature` and `action` per image for the engine's policy.
+ * Audit: the verifier always reports the true outcome (with `details.policy` and
+ * `details.action`); the ATCR policy's `require.signature` and `action` reach vouch's policy through
+ * `scopePolicy`, which lets an `audit` scope allow with a warning and waives a scope that requires
+ * no signature.
  */
 import { resolveTxt as dnsResolveTxt } from 'node:dns/promises';
-import type { Artifact, Report, Subject, Verifier, VerifyContext } from '../../engine/types.js';
+import type { Artifact, Report, ScopePolicy, Subject, Verifier, VerifyContext } from '../../engine/types.js';
 import { isVouchError, TRANSIENT_CODES } from '../../errors.js';
 import type { AtprotoTrust } from '../../trust/atproto/load.js';
 import { policyFor } from '../../trust/atproto/policy.js';
@@ -118,6 +118,11 @@ export function createAtprotoVerifier(trust: AtprotoTrust, deps: AtprotoVerifier
   return {
     name: 'atproto',
     generation: trust.generation,
+    scopePolicy(imageName: string): ScopePolicy | undefined {
+      const scope = atprotoScopeRequirement(trust, imageName);
+      if (!scope) return undefined;
+      return { name: scope.policyName ?? 'atcr', required: scope.requireSignature, mode: scope.action };
+    },
     accepts(artifact: Artifact): boolean {
       return (
         artifact.kind === 'referrer' && artifact.descriptor.artifactType === ATPROTO_SIGNATURE_ARTIFACT_TYPE
@@ -164,13 +169,6 @@ export function createAtprotoVerifier(trust: AtprotoTrust, deps: AtprotoVerifier
           failure = new AtprotoFailure('timeout', 'the deadline passed during ATProto verification');
         else throw err;
         const details = { ...(did ? { did } : {}), ...failure.details, ...scopeDetails };
-        if (scope?.action === 'audit') {
-          return report(artifact, 'ok', `audit: ${failure.message}`, {
-            ...details,
-            warning: `policy "${scope.policyName}" is in audit mode: ${failure.message}`,
-            auditFailure: { reason: failure.reason, message: failure.message },
-          });
-        }
         return report(artifact, failure.reason, failure.message, details);
       }
     },

@@ -7,8 +7,14 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../../src/cache/memory.js';
+import { compilePolicy } from '../../../src/policy/policy.js';
+import { policySchema } from '../../../src/policy/types.js';
 import { attachArtifact } from '../../../src/referrers/attach.js';
-import { ATPROTO_SIGNATURE_ARTIFACT_TYPE } from '../../../src/verifiers/atproto/index.js';
+import { loadAtprotoTrust } from '../../../src/trust/atproto/load.js';
+import {
+  ATPROTO_SIGNATURE_ARTIFACT_TYPE,
+  createAtprotoVerifier,
+} from '../../../src/verifiers/atproto/index.js';
 import { didKeyFromPrivateKey } from '../../../src/verifiers/atproto/repo/keys.js';
 import { startAtprotoNet } from '../../helpers/atproto-net.js';
 import { startRegistry } from '../../helpers/registry.js';
@@ -119,10 +125,19 @@ describe('atproto end to end (real PLC + PDS + registry)', { timeout: 90_000 }, 
     assert.equal((await verifyImage(env, a1, { trustPolicy: future }))[0]?.reason, 'untrusted-signer');
     const audit = trustPolicy({ [did]: { expiresAt: '2025-01-01T00:00:00Z' } }, 'audit');
     const [audited] = await verifyImage(env, a1, { trustPolicy: audit });
-    assert.equal(audited?.outcome, 'verified');
+    // the verifier reports the truth; the audit action reaches vouch's policy through scopePolicy
+    assert.equal(audited?.outcome, 'failed');
+    assert.equal(audited.reason, 'untrusted-signer');
     assert.equal(audited.details.action, 'audit');
-    assert.deepEqual((audited.details.auditFailure as { reason: string }).reason, 'untrusted-signer');
-    assert.match(String(audited.details.warning), /audit/);
+    const verifier = createAtprotoVerifier(await loadAtprotoTrust({ trustPolicy: audit }, { baseDir: '.' }));
+    const scope = verifier.scopePolicy?.(a1.subject.name);
+    assert.equal(scope?.mode, 'audit');
+    const policy = compilePolicy(
+      policySchema.parse({ rules: [{ name: 'r', scope: '*', require: [{ verifier: 'atproto' }] }] }),
+    );
+    const verdict = policy.decide(policy.select(a1.subject.name), [audited], new Map([['atproto', scope!]]));
+    assert.equal(verdict.allowed, true, 'audit allows');
+    assert.equal(verdict.wouldDeny, true, 'and says enforce would deny');
   });
 
   it('ignores the PDS endpoint an artifact names: the DID document wins', async () => {
