@@ -87,6 +87,8 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
         res.writeHead(500).end(String(err));
       });
   });
+  // Outlive the clients' keep-alive pools between tests, so a reused socket is not closed under them.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -38,6 +38,8 @@ export const RFC3161_ANNOTATION = 'dev.sigstore.cosign/rfc3161timestamp';
 export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
 /** Deadline of each Rekor / TSA request (the caller's signal bounds Fulcio and the registry). */
 export const SIGSTORE_TIMEOUT_MS = 30_000;
+/** Retries of a Rekor / TSA request after a network error, 5xx, 408 or 429 (a reused keep-alive socket can drop). */
+const SIGSTORE_RETRY = { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 };
 
 export interface KeylessSignOptions {
   readonly repository: Repository;
@@ -147,13 +149,14 @@ export function buildWitnesses(
       rekorBaseURL: checkServiceUrl(rekorUrl, '--rekor-url'),
       entryType,
       timeout: SIGSTORE_TIMEOUT_MS,
-      retry: 0,
-      fetchOnConflict: false,
+      retry: SIGSTORE_RETRY,
+      // Rekor answers 409 with the entry's location when a retried upload had already landed.
+      fetchOnConflict: true,
     }),
   ];
   if (tsaUrl) {
     const tsaBaseURL = checkServiceUrl(tsaUrl, '--tsa-url');
-    witnesses.push(new TSAWitness({ tsaBaseURL, timeout: SIGSTORE_TIMEOUT_MS, retry: 0 }));
+    witnesses.push(new TSAWitness({ tsaBaseURL, timeout: SIGSTORE_TIMEOUT_MS, retry: SIGSTORE_RETRY }));
   }
   return witnesses;
 }
