@@ -18,6 +18,7 @@ const commands: Array<() => Promise<{ register: Register }>> = [
   () => import('./resolve.js'),
   () => import('./serve.js'),
   () => import('./sign.js'),
+  () => import('./trust-refresh.js'),
   () => import('./verify.js'),
 ];
 

@@ -106,7 +106,12 @@ export const cosignConfigSchema = z
     trustedRoot: z.string().min(1).optional(),
     policies: z.array(scopeSchema).optional(),
     tuf: z
-      .object({ mirror: z.string().url(), cacheDir: z.string().min(1) })
+      .object({
+        mirror: z.string().url(),
+        cacheDir: z.string().min(1),
+        /** The mirror's initial TUF root.json (not needed for the public sigstore mirrors). */
+        initialRoot: z.string().min(1).optional(),
+      })
       .strict()
       .optional(),
   })
