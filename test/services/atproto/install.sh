@@ -12,10 +12,8 @@ cd "$here"
 if [ -f node_modules/.vouch-installed ] && [ node_modules/.vouch-installed -nt package-lock.json ]; then
   exit 0
 fi
-if [ -f package-lock.json ]; then
-  npm ci --no-audit --no-fund --ignore-scripts=false >install.log 2>&1 || { tail -20 install.log >&2; exit 1; }
-else
-  npm install --no-audit --no-fund >install.log 2>&1 || { tail -20 install.log >&2; exit 1; }
-fi
+# `npm install` follows package-lock.json like `npm ci`, and tolerates a registry that does not
+# serve other platforms' optional binaries (see scripts/setup.sh)
+npm install --no-audit --no-fund >install.log 2>&1 || { tail -20 install.log >&2; exit 1; }
 node -e "new (require('better-sqlite3'))(':memory:').close()"
 touch node_modules/.vouch-installed
