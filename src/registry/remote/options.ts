@@ -24,7 +24,7 @@ export interface RemoteRegistryOptions {
   readonly caFiles?: readonly string[];
   /** Where credentials come from; anonymous when absent. */
   readonly credentials?: CredentialStore;
-  /** Requests in flight per registry host (default 16). */
+  /** Requests in flight per registry host (default 64). */
   readonly perHostConcurrency?: number;
   /** Retries after the first try on 429/502/503/504 and connection resets (default 3). */
   readonly maxRetries?: number;

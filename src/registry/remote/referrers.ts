@@ -20,6 +20,13 @@ export function referrersTag(subjectDigest: string): string {
   return `${d.slice(0, colon)}-${d.slice(colon + 1, colon + 1 + 64)}`;
 }
 
+/**
+ * Probes in flight, per client and host: while one request finds out whether a host has the
+ * Referrers API, the others wait for its answer instead of probing too (a cold batch of 100
+ * images makes one probe, not 100).
+ */
+const probes = new WeakMap<RemoteContext, Map<string, Promise<unknown>>>();
+
 export async function listReferrers(
   ctx: RemoteContext,
   repo: RemoteRepository,
@@ -30,8 +37,24 @@ export async function listReferrers(
   const signal = ctx.transport.deadline(options.signal);
   const filter = (list: Descriptor[]) =>
     options.artifactType === undefined ? list : list.filter((d) => d.artifactType === options.artifactType);
+  let inflight = probes.get(ctx);
+  if (!inflight) {
+    inflight = new Map();
+    probes.set(ctx, inflight);
+  }
+  const pending = ctx.referrersApi.get(repo.host) === undefined ? inflight.get(repo.host) : undefined;
+  if (pending) await pending.catch(() => undefined);
   if (ctx.referrersApi.get(repo.host) !== false) {
-    const viaApi = await referrersApi(ctx, repo, digest, options.artifactType, signal);
+    const call = referrersApi(ctx, repo, digest, options.artifactType, signal);
+    if (ctx.referrersApi.get(repo.host) === undefined && !inflight.has(repo.host)) {
+      const probing = inflight;
+      probing.set(repo.host, call);
+      call.then(
+        () => probing.delete(repo.host),
+        () => probing.delete(repo.host),
+      );
+    }
+    const viaApi = await call;
     if (viaApi !== undefined) {
       ctx.referrersApi.set(repo.host, true);
       return viaApi.filtered ? viaApi.descriptors : filter(viaApi.descriptors);

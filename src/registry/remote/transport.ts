@@ -63,7 +63,7 @@ export class Transport {
   readonly #onRequest: ((e: RegistryRequestEvent) => void) | undefined;
 
   constructor(options: RemoteRegistryOptions) {
-    const concurrency = options.perHostConcurrency ?? 16;
+    const concurrency = options.perHostConcurrency ?? 64;
     this.#insecure = new Set((options.insecureHosts ?? []).map((h) => normalizeHost(h)));
     this.#limiter = new KeyedLimiter(concurrency);
     this.#maxRetries = options.maxRetries ?? 3;
