@@ -94,11 +94,15 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
 
   const fulcioClock = new Date();
   const rekorClock = new Date();
+  // Whole seconds: the mock TSA writes milliseconds into genTime as a GeneralizedTime fraction
+  // with trailing zeros dropped (".12Z"), which @sigstore/core's time parser (3 digits) rejects.
+  const tsaClock = new Date();
   let fulcioOffset = 0;
   let rekorOffset = 0;
   const syncClocks = () => {
     fulcioClock.setTime(Date.now() + fulcioOffset);
     rekorClock.setTime(Date.now() + rekorOffset);
+    tsaClock.setTime(Math.floor((Date.now() + rekorOffset) / 1000) * 1000);
   };
 
   const ctKeys = keyPair();
@@ -106,7 +110,7 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
   const ctLog = await initializeCTLog(ctKeys, fulcioClock);
   const ca = await initializeCA(keyPair(), ctLog, fulcioClock);
   const tlog = await initializeTLog(base, tlogKeys, rekorClock);
-  const tsa = await initializeTSA(keyPair(), rekorClock);
+  const tsa = await initializeTSA(keyPair(), tsaClock);
   for (const h of [fulcioHandler(ca), rekorHandler(tlog), tsaHandler(tsa)]) routes.set(h.path, h.fn);
 
   const start = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
