@@ -36,7 +36,7 @@ export interface ServerMetrics {
   /** The request budget ran out before every image was decided. */
   deadlineExpired(endpoint: string): void;
   /** A request refused for load (503) or limits (413/400). */
-  rejected(reason: 'overload' | 'too-many-keys' | 'body-too-large' | 'malformed'): void;
+  rejected(reason: 'overload' | 'too-many-keys' | 'body-too-large' | 'malformed' | 'client-certificate'): void;
   /** Decision cache lookups as the server sees them (the ATCR counters). */
   decisionCache(hit: boolean): void;
   readonly cacheObserver: CacheObserver;

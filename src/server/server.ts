@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { LayeredCacheStatus } from '../cache/layered.js';
 import type { Cache } from '../cache/types.js';
@@ -55,6 +56,28 @@ function tlsFilesOf(config: ServerConfig): TlsFiles | undefined {
   return clientCaFile ? { certFile, keyFile, clientCaFile } : { certFile, keyFile };
 }
 
+/** Paths served without a client certificate under mTLS: probes and scraping only, no decisions. */
+const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * Under mTLS every decision endpoint (Gatekeeper, /provide, admission) requires a client
+ * certificate that verified against the configured client CA (reloaded with it); others get 401.
+ */
+function requireClientCertificates(app: FastifyInstance, metrics: ServerMetrics): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (OPEN_PATHS.has(path)) return;
+    const socket = request.raw.socket as TLSSocket;
+    if (socket.authorized === true) return;
+    metrics.rejected('client-certificate');
+    const why = socket.getPeerCertificate?.()?.subject
+      ? `client certificate not trusted: ${String(socket.authorizationError)}`
+      : 'a client certificate signed by the configured client CA is required';
+    if (/^\/(ratify\/)?gatekeeper\//.test(path)) return reply.code(401).send(systemErrorResponse(why));
+    return reply.code(401).send({ error: why });
+  });
+}
+
 /** Builds the server (does not listen yet). */
 export async function createServer(options: CreateServerOptions): Promise<VouchServer> {
   const { config, logger } = options;
@@ -74,8 +97,11 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
       ? {
           https: {
             ...secureContextOptions(initial),
+            // mTLS is checked per route (below), not in the handshake: the kubelet's probes, the
+            // container HEALTHCHECK and Prometheus reach /health, /ready and /metrics without a
+            // client certificate, while every decision endpoint requires one signed by the client CA
             requestCert: initial.ca !== undefined,
-            rejectUnauthorized: initial.ca !== undefined,
+            rejectUnauthorized: false,
           },
         }
       : {}),
@@ -108,6 +134,7 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
   });
 
   installOverloadProtection(app, { ...config.limits, metrics });
+  if (initial?.ca !== undefined) requireClientCertificates(app, metrics);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status =
