@@ -99,6 +99,7 @@ export function verifyNotationEnvelope(
     checkIntegrity(envelope, chain, subject);
 
     // Authenticity: specs/trust-store-trust-policy.md step "Validate Authenticity".
+    let authenticated = false;
     if (statement.actions.authenticity !== 'skip') {
       const type: StoreType = envelope.signed.signingScheme === 'notary.x509' ? 'ca' : 'signingAuthority';
       const anchors = storesOf(trust, statement, type);
@@ -124,6 +125,8 @@ export function verifyNotationEnvelope(
           'identity',
           `signature is not produced by a trusted signer: signing certificate subject "${leaf.subject}" does not match the trusted identities of trust policy statement "${statement.name}"`,
         );
+      } else {
+        authenticated = true;
       }
     }
 
@@ -134,8 +137,21 @@ export function verifyNotationEnvelope(
 
     checkAuthenticTimestamp(envelope, chain, trust, statement, now, details, fail);
 
+    if (statement.actions.revocation === 'skip')
+      return { verified: true, logged, details: withLogged(details, logged) };
+    // The revocation URLs come from the certificates; only a chain anchored in a trust store may make
+    // vouch contact them (an untrusted chain, accepted because authenticity is `log`, could name any
+    // URL: a server-side request forgery). Its revocation status is unknown; a chain naming no
+    // responder has nothing to check (as when it is trusted).
+    if (!authenticated && chain.some((c) => c.ocspUrls.length > 0 || c.crlUrls.length > 0)) {
+      fail(
+        'revocation',
+        'revocation-unknown',
+        `revocation was not checked: the certificate chain of "${leaf.subject}" is not trusted, so the OCSP and CRL addresses it names are not contacted`,
+      );
+      return { verified: true, logged, details: withLogged(details, logged) };
+    }
     const result: NotationResult = { verified: true, logged, details: withLogged(details, logged) };
-    if (statement.actions.revocation === 'skip') return result;
     return {
       ...result,
       revocationPending: {

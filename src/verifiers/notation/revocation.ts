@@ -79,6 +79,9 @@ export async function checkChainRevocation(
   return { status: 'good', message: 'no certificate of the chain is revoked' };
 }
 
+/** Only http(s) responders are contacted (RFC 5280 4.2.2.1 / 4.2.1.13 name http; ldap and others are ignored). */
+const isHttpUrl = (url: string): boolean => url.startsWith('http://') || url.startsWith('https://');
+
 async function checkCertificate(
   cert: ParsedCertificate,
   issuer: ParsedCertificate,
@@ -88,6 +91,7 @@ async function checkCertificate(
   const problems: string[] = [];
   const deadline = () => AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
   for (const url of cert.ocspUrls) {
+    if (!isHttpUrl(url)) continue;
     try {
       const result = await checkOcsp(cert, issuer, url, fetcher, deadline(), options.now);
       if (result) return result;
@@ -96,7 +100,7 @@ async function checkCertificate(
     }
   }
   for (const url of cert.crlUrls) {
-    if (!url.startsWith('http://') && !url.startsWith('https://')) continue;
+    if (!isHttpUrl(url)) continue;
     try {
       return await checkCrl(cert, issuer, url, fetcher, deadline(), options.now);
     } catch (err) {
