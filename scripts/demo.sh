@@ -15,3 +15,17 @@ for tag in app base; do
 done
 run resolve "oci:$layout:app"
 run discover "oci:$layout:app" -o json --depth 1
+
+echo "== may they run? (vouch verify against examples/notation, a notation config dir) =="
+echo
+for tag in app base; do
+  echo "\$ bin/vouch verify --notation-dir examples/notation oci:$layout:$tag"
+  rc=0
+  bin/vouch verify --notation-dir examples/notation "oci:$layout:$tag" || rc=$?
+  case $rc in
+    0) echo "(exit 0: allowed)";;
+    1) echo "(exit 1: denied)";;
+    *) echo "(exit $rc: the demo expected 0 or 1)"; exit 1;;
+  esac
+  echo
+done

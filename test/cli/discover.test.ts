@@ -29,6 +29,8 @@ const APP = 'sha256:5a694471cabd3426bf3dd934ef249224a7a9a39f1d59714600aba45548df
 const SBOM = 'sha256:f28850fd3fe1ab2912f75ab52fc242007f0d4b813a877f45643c49bb534eb6b3';
 const SBOM_SIGNATURE = 'sha256:f9e199f357e3abf4a99da63ab199fddebebc6417e32bd4051ebd1cc8195dd8a6';
 const REPORT = 'sha256:111cb3c4d53a859de51d328a098eccb1c82ef73a015b7ad4e3973ec9f9f27967';
+/** The Notary Project signature examples/sign-layout.ts attached to `app`. */
+const NOTATION_SIGNATURE = 'sha256:8b84a5e8b5bf491338985cfe7333abbfc26b952265b919c03d9265e3c75ed8c7';
 
 interface RunResult {
   code: number;
@@ -91,8 +93,10 @@ describe('vouch discover and vouch resolve', { timeout: 150_000 }, () => {
           `│   └── ${SBOM}`,
           '│       └── application/vnd.dev.vouch.example.signature',
           `│           └── ${SBOM_SIGNATURE}`,
-          '└── application/sarif+json',
-          `    └── ${REPORT}`,
+          '├── application/sarif+json',
+          `│   └── ${REPORT}`,
+          '└── application/vnd.cncf.notary.signature',
+          `    └── ${NOTATION_SIGNATURE}`,
           '',
         ].join('\n'),
       );
@@ -115,6 +119,7 @@ describe('vouch discover and vouch resolve', { timeout: 150_000 }, () => {
         [
           [SBOM, 'application/spdx+json', [SBOM_SIGNATURE]],
           [REPORT, 'application/sarif+json', []],
+          [NOTATION_SIGNATURE, 'application/vnd.cncf.notary.signature', []],
         ],
       );
       assert.equal(
