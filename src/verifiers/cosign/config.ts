@@ -89,7 +89,11 @@ const requirementFields = {
   ignoreSct: z.boolean().optional(),
   attestations: z.array(attestationSchema).optional(),
   /** When set, the simple-signing payload's docker-reference must equal it. */
-  dockerReference: z.string().min(1).optional(),
+  dockerReference: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("When set, the simple-signing payload's docker-reference must equal it."),
 };
 
 const scopeSchema = z
@@ -110,7 +114,11 @@ export const cosignConfigSchema = z
         mirror: z.string().url(),
         cacheDir: z.string().min(1),
         /** The mirror's initial TUF root.json (not needed for the public sigstore mirrors). */
-        initialRoot: z.string().min(1).optional(),
+        initialRoot: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("The mirror's initial TUF root.json (not needed for the public sigstore mirrors)."),
       })
       .strict()
       .optional(),

@@ -13,11 +13,18 @@ const storeMap = z.record(
 export const notationConfigSchema = z
   .object({
     /** notation's config directory: trustpolicy.json (or trustpolicy.oci.json) and truststore/. */
-    configDir: z.string().min(1).optional(),
+    configDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("notation's config directory: trustpolicy.json (or trustpolicy.oci.json) and truststore/."),
     /** An inline trust policy document (notation's trustpolicy.json, version 1.0). */
-    trustPolicy: z.record(z.string(), z.unknown()).optional(),
+    trustPolicy: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("An inline trust policy document (notation's trustpolicy.json, version 1.0)."),
     /** A trust policy file (JSON). */
-    trustPolicyFile: z.string().min(1).optional(),
+    trustPolicyFile: z.string().min(1).optional().describe('A trust policy file (JSON).'),
     /** Named stores: store name -> certificate files or directories, per store type. */
     trustStores: z
       .object({ ca: storeMap.optional(), signingAuthority: storeMap.optional(), tsa: storeMap.optional() })
@@ -26,7 +33,13 @@ export const notationConfigSchema = z
     revocation: z
       .object({
         /** Deadline of one OCSP or CRL request (default 2000 ms for OCSP, as the spec suggests). */
-        timeoutMs: z.number().int().positive().max(30_000).optional(),
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .max(30_000)
+          .optional()
+          .describe('Deadline of one OCSP or CRL request (default 2000 ms for OCSP, as the spec suggests).'),
       })
       .strict()
       .optional(),
