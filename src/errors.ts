@@ -76,8 +76,10 @@ export const TRANSIENT_CODES: ReadonlySet<VouchErrorCode> = new Set<VouchErrorCo
 export function toVouchError(err: unknown): VouchError {
   if (err instanceof VouchError) return err;
   if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return new VouchError('DEADLINE_EXCEEDED', 'the deadline passed', { cause: err });
-    if (err.name === 'AbortError') return new VouchError('ABORTED', 'the operation was aborted', { cause: err });
+    if (err.name === 'TimeoutError')
+      return new VouchError('DEADLINE_EXCEEDED', 'the deadline passed', { cause: err });
+    if (err.name === 'AbortError')
+      return new VouchError('ABORTED', 'the operation was aborted', { cause: err });
     return new VouchError('INTERNAL', err.message, { cause: err });
   }
   return new VouchError('INTERNAL', String(err));

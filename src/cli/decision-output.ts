@@ -61,7 +61,8 @@ export function decisionText(d: Decision): string {
   lines.push(`  rule      ${d.rule} (${d.mode})`);
   if (d.reports.length === 0) lines.push('  artifacts none verified');
   const walk = (r: Report, depth: number) => {
-    const mark = r.verifier === 'none' ? '·' : r.outcome === 'verified' ? '✓' : r.outcome === 'failed' ? '✗' : '?';
+    const mark =
+      r.verifier === 'none' ? '·' : r.outcome === 'verified' ? '✓' : r.outcome === 'failed' ? '✗' : '?';
     const pad = '  '.repeat(depth);
     lines.push(`  ${pad}${mark} ${r.verifier} ${r.outcome} [${r.reason}] ${r.artifact.digest}`);
     lines.push(`  ${pad}    ${r.message}`);

@@ -31,7 +31,11 @@ export const REDACT_PATHS = [
 
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
   return pino(
-    { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'vouch' } },
+    {
+      level: options.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { app: 'vouch' },
+    },
     // pino accepts any writable with write(); fd 2 keeps stdout clean for CLI output
     (options.destination ?? pino.destination(2)) as pino.DestinationStream,
   );

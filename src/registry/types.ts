@@ -118,7 +118,11 @@ export interface Repository {
   pushBlob(bytes: Uint8Array, mediaType: string, options?: ReadOptions): Promise<Descriptor>;
 
   /** Uploads a manifest (by digest, and tagged when `options.tag` is given). */
-  pushManifest(bytes: Uint8Array, mediaType: string, options?: PushManifestOptions): Promise<PushManifestResult>;
+  pushManifest(
+    bytes: Uint8Array,
+    mediaType: string,
+    options?: PushManifestOptions,
+  ): Promise<PushManifestResult>;
 }
 
 /** Largest manifest vouch reads (OCI distribution spec recommends registries accept at least 4 MiB). */

@@ -3,7 +3,7 @@
  * nothing imports cli/ or server/; verifiers never reach into registry internals; the policy is pure.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -11,7 +11,11 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    e.isDirectory()
+      ? sourceFiles(path.join(dir, e.name))
+      : e.name.endsWith('.ts')
+        ? [path.join(dir, e.name)]
+        : [],
   );
 }
 
@@ -46,7 +50,9 @@ describe('layer boundaries', () => {
 
   it('nothing outside server/ and cli/ imports server/', () => {
     assert.deepEqual(
-      violations((e) => e.to.startsWith('server/') && !e.from.startsWith('server/') && !e.from.startsWith('cli/')),
+      violations(
+        (e) => e.to.startsWith('server/') && !e.from.startsWith('server/') && !e.from.startsWith('cli/'),
+      ),
       [],
     );
   });
@@ -54,7 +60,9 @@ describe('layer boundaries', () => {
   it('verifiers use the Repository seam, never registry internals', () => {
     assert.deepEqual(
       violations(
-        (e) => e.from.startsWith('verifiers/') && (e.to.startsWith('registry/remote') || e.to.startsWith('registry/layout')),
+        (e) =>
+          e.from.startsWith('verifiers/') &&
+          (e.to.startsWith('registry/remote') || e.to.startsWith('registry/layout')),
       ),
       [],
     );
@@ -62,7 +70,9 @@ describe('layer boundaries', () => {
 
   it('the policy is pure: it imports only policy/ and engine types', () => {
     assert.deepEqual(
-      violations((e) => e.from.startsWith('policy/') && !e.to.startsWith('policy/') && e.to !== 'engine/types.js'),
+      violations(
+        (e) => e.from.startsWith('policy/') && !e.to.startsWith('policy/') && e.to !== 'engine/types.js',
+      ),
       [],
     );
   });

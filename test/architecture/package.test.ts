@@ -30,6 +30,9 @@ describe('package', () => {
 
   it('runs on the Node the project provides', () => {
     const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-    assert.ok((major === 22 && minor >= 22) || (major === 24 && minor >= 15) || major > 24, process.versions.node);
+    assert.ok(
+      (major === 22 && minor >= 22) || (major === 24 && minor >= 15) || major > 24,
+      process.versions.node,
+    );
   });
 });
