@@ -1,6 +1,8 @@
 /**
- * Generates docs/configuration.md from the one config schema (zod → JSON Schema → a table per
- * section). `npm run docs:config` writes it; a test checks the committed file is current.
+ * Generates docs/configuration.md from the one config schema (zod → JSON Schema → one table, a row
+ * per field, each field's `.describe()` text as its meaning), followed by a complete example file.
+ * `npm run docs:config` writes it; test/config/docs.test.ts checks the committed file is current,
+ * that no field lacks a description, and that the example validates.
  */
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -40,6 +42,100 @@ function objectOf(s: JsonSchema): JsonSchema | undefined {
   return undefined;
 }
 
+/**
+ * A complete vouch.yaml: every section, every verifier. The test parses it with `validateConfig`
+ * (and the `server` section with the server's own schema), so it cannot drift from the schema.
+ */
+export const EXAMPLE_CONFIG = `# vouch.yaml: relative paths are resolved against this file's folder.
+version: 1
+
+registries:
+  insecure: []                      # e.g. [localhost:5000] for a local test registry
+  caFiles: [certs/internal-ca.pem]  # beside the system CAs
+  dockerConfig: true                # also read ~/.docker/config.json
+  credentials:
+    - host: registry.acme.internal
+      username: vouch
+      passwordFile: secrets/registry-password
+  perHostConcurrency: 64
+
+verifiers:
+  notation:
+    trustPolicyFile: notation/trustpolicy.json   # names the stores ca:acme and tsa:timestamps
+    trustStores:
+      ca:
+        acme: [notation/acme-ca.pem]
+      tsa:
+        timestamps: [notation/tsa-roots/]
+    revocation:
+      timeoutMs: 2000
+  cosign:
+    keys: [cosign/cosign.pub]                    # images no scope below matches: key-based
+    trustedRoot: cosign/trusted_root.json
+    policies:
+      - scope: "ghcr.io/acme/*"                  # keyless, from one release workflow
+        identities:
+          - subject: https://github.com/acme/api/.github/workflows/release.yml@refs/heads/main
+            issuer: https://token.actions.githubusercontent.com
+        attestations:
+          - predicateType: https://slsa.dev/provenance/v1
+            conditions:
+              - path: buildDefinition.buildType
+                equals: https://actions.github.io/buildtypes/workflow/v1
+  atproto:
+    trustPolicyFile: atproto/trust-policy.yaml
+    plcUrl: https://plc.directory
+
+policy:
+  default: deny
+  rules:
+    - name: acme-prod
+      scope: "ghcr.io/acme/*"
+      mode: enforce
+      match: all                    # a notation signature and a cosign signature
+      require:
+        - verifier: notation
+        - verifier: cosign
+          artifacts: all
+    - name: atcr
+      scope: "atcr.io/**"
+      require:
+        - verifier: atproto
+    - name: staging
+      scope: ["ghcr.io/acme-staging/**", "registry.acme.internal/**"]
+      mode: audit                   # allowed; what enforce would deny is reported
+      match: any
+      require:
+        - verifier: notation
+        - verifier: cosign
+
+engine:
+  concurrency: 16
+  discoveryDepth: 2
+  timeoutMs: 30000
+
+cache:
+  type: redis
+  ttlSeconds: 300
+  maxEntries: 10000
+  maxBytes: 67108864
+  redis:
+    url: redis://redis:6379/0
+    keyPrefix: "vouch:"
+
+server:                             # see server.md
+  listen: 0.0.0.0:8443
+  tls:
+    certFile: tls/server.crt
+    keyFile: tls/server.key
+    clientCaFile: tls/gatekeeper-ca.crt
+`;
+
+/** `docs/x.md` in a description becomes a link relative to docs/configuration.md. */
+function linkDocs(text: string): string {
+  return text.replace(/\bdocs\/([a-z0-9-]+\.md)\b/g, '[$1]($1)');
+}
+
 export function renderConfigDocs(): string {
   const root = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const rows: string[] = [];
@@ -48,7 +144,7 @@ export function renderConfigDocs(): string {
       const p = path ? `${path}.${key}` : key;
       const isList = prop.type === 'array';
       const def = prop.default === undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
-      const desc = (prop.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+      const desc = linkDocs((prop.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' '));
       rows.push(`| \`${p}\` | ${typeOf(prop)} | ${def} | ${desc} |`);
       const child = objectOf(prop);
       if (child) walk(child, isList ? `${p}[]` : p);
@@ -69,6 +165,18 @@ export function renderConfigDocs(): string {
     '| field | type | default | meaning |',
     '| --- | --- | --- | --- |',
     ...rows,
+    '',
+    'The `server` section is validated by the server and documented in [server.md](server.md).',
+    '',
+    '## Example',
+    '',
+    'A complete `vouch.yaml` with every section (the files it names are yours to provide). The',
+    'notation trust policy and the ATCR trust policy it points to are described in',
+    '[policy.md](policy.md) and [atproto.md](atproto.md).',
+    '',
+    '```yaml',
+    EXAMPLE_CONFIG.trimEnd(),
+    '```',
     '',
   ].join('\n');
 }

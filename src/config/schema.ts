@@ -11,9 +11,19 @@ import { notationConfigSchema } from '../verifiers/notation/config.js';
 export const credentialSchema = z
   .object({
     host: z.string().min(1).describe('Registry host (`host[:port]`) these credentials are for.'),
-    username: z.string().min(1),
-    password: z.string().optional().describe('Inline password (prefer passwordFile or the environment).'),
-    passwordFile: z.string().optional().describe('File holding the password (its first line).'),
+    username: z.string().min(1).describe('User name sent to the registry (basic auth or token exchange).'),
+    password: z
+      .string()
+      .optional()
+      .describe(
+        'Inline password. Give exactly one of password or passwordFile; prefer passwordFile, which keeps the secret out of vouch.yaml.',
+      ),
+    passwordFile: z
+      .string()
+      .optional()
+      .describe(
+        "File holding the password (its first line is used); relative to vouch.yaml's folder. Read once, at start.",
+      ),
   })
   .strict()
   .refine((c) => (c.password === undefined) !== (c.passwordFile === undefined), {
@@ -39,7 +49,7 @@ export const registriesSchema = z
     credentials: z
       .array(credentialSchema)
       .default([])
-      .describe("Explicit credentials, tried before docker's config."),
+      .describe("Explicit credentials, one entry per registry host, tried before docker's config.json."),
     perHostConcurrency: z
       .number()
       .int()
@@ -53,20 +63,31 @@ export const registriesSchema = z
 
 export const engineSchema = z
   .object({
-    concurrency: z.number().int().positive().default(16).describe('Artifacts verified at once per decision.'),
+    concurrency: z
+      .number()
+      .int()
+      .positive()
+      .default(16)
+      .describe(
+        'Artifacts verified at once within one decision (more uses more registry connections and CPU).',
+      ),
     discoveryDepth: z
       .number()
       .int()
       .min(0)
       .max(5)
       .default(2)
-      .describe('How deep artifacts of artifacts are followed.'),
+      .describe(
+        'Levels of artifacts discovered: 1 finds what is attached to the image; 2 also what is attached to those (the signature of an SBOM); 0 finds nothing, so nothing can verify. At most 5.',
+      ),
     timeoutMs: z
       .number()
       .int()
       .positive()
       .default(30_000)
-      .describe('Deadline of one `vouch verify` decision, in milliseconds.'),
+      .describe(
+        'Deadline of one decision, in milliseconds, covering every registry request and verification; when it passes the outcome is inconclusive (denied in enforce mode).',
+      ),
   })
   .strict();
 
@@ -93,14 +114,28 @@ export const cacheSchema = z
       .number()
       .int()
       .positive()
-      .default(64 * 1024 * 1024),
+      .default(64 * 1024 * 1024)
+      .describe(
+        'Bound of the memory cache, in bytes of serialized JSON (default 64 MiB); least recently used entries are evicted first.',
+      ),
     redis: z
       .object({
-        url: z.string().min(1),
-        keyPrefix: z.string().default('vouch:'),
+        url: z
+          .string()
+          .min(1)
+          .describe(
+            'Redis URL, e.g. `redis://redis:6379/0` or `rediss://…` for TLS. Required when type is `redis`.',
+          ),
+        keyPrefix: z
+          .string()
+          .default('vouch:')
+          .describe('Prefix of every key vouch writes, so several deployments can share one Redis.'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe(
+        'The shared Redis cache; used only when type is `redis`. If Redis is down, the memory cache serves alone.',
+      ),
   })
   .strict()
   .refine((c) => c.type !== 'redis' || c.redis !== undefined, {
@@ -110,24 +145,48 @@ export const cacheSchema = z
 
 export const verifiersSchema = z
   .object({
-    notation: notationConfigSchema.optional(),
-    cosign: cosignConfigSchema.optional(),
-    atproto: atprotoConfigSchema.optional(),
+    notation: notationConfigSchema
+      .optional()
+      .describe(
+        'Notary Project (notation) signatures: the trust policy and trust stores. See docs/policy.md.',
+      ),
+    cosign: cosignConfigSchema
+      .optional()
+      .describe(
+        'cosign / sigstore signatures and attestations: keys, keyless identities, trusted root. See docs/cosign.md.',
+      ),
+    atproto: atprotoConfigSchema
+      .optional()
+      .describe('ATProto (ATCR) signatures: the ATCR trust policy and DID resolution. See docs/atproto.md.'),
   })
   .strict();
 
 export const configSchema = z
   .object({
-    version: z.literal(1).default(1).describe('Schema version of this file.'),
-    registries: registriesSchema.default(() => registriesSchema.parse({})),
-    verifiers: verifiersSchema.default({}),
-    policy: policySchema.default(() => policySchema.parse({})),
-    engine: engineSchema.default(() => engineSchema.parse({})),
-    cache: cacheSchema.default(() => cacheSchema.parse({})),
+    version: z.literal(1).default(1).describe('Schema version of this file; only `1` exists.'),
+    registries: registriesSchema
+      .default(() => registriesSchema.parse({}))
+      .describe('How vouch reaches registries: plain-HTTP hosts, extra CAs, credentials, concurrency.'),
+    verifiers: verifiersSchema
+      .default({})
+      .describe(
+        'The verifiers to enable and their trust material; a verifier left out is not run, and a policy rule may only require configured verifiers.',
+      ),
+    policy: policySchema
+      .default(() => policySchema.parse({}))
+      .describe('Which verifiers must succeed for which images; see docs/policy.md.'),
+    engine: engineSchema
+      .default(() => engineSchema.parse({}))
+      .describe('Limits of one decision: concurrency, discovery depth, deadline.'),
+    cache: cacheSchema
+      .default(() => cacheSchema.parse({}))
+      .describe('Cache of decisions and fetched content (keyed by digest and trust generation).'),
     server: z
       .record(z.string(), z.unknown())
       .default({})
-      .describe("The server's settings (`vouch serve`); see docs/server.md."),
+      .describe(
+        "The server's settings (`vouch serve`: listen address, TLS, routes, timeouts); documented in docs/server.md.",
+      ),
   })
   .strict();
 

@@ -22,10 +22,17 @@ export const requirementSchema = z
 
 export const ruleSchema = z
   .object({
-    name: z.string().min(1),
+    name: z
+      .string()
+      .min(1)
+      .describe(
+        'Name of the rule, shown in reports and metrics (`rule`) so a reader knows which rule decided.',
+      ),
     scope: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-      .describe('Image patterns (see policy/scope.ts); one string or a list.'),
+      .describe(
+        'Image patterns matched against `registry/repository` (`*` one path segment, `**` any depth, `*` alone every image); one string or a list. The most specific matching rule applies (docs/policy.md).',
+      ),
     mode: z
       .enum(['enforce', 'audit'])
       .default('enforce')
@@ -47,7 +54,10 @@ export const policySchema = z
       .enum(['deny', 'allow'])
       .default('deny')
       .describe('For images no rule matches: deny (the default) or allow.'),
-    rules: z.array(ruleSchema).default([]),
+    rules: z
+      .array(ruleSchema)
+      .default([])
+      .describe('Rules scoped by image pattern; for each image the most specific matching rule decides.'),
   })
   .strict();
 

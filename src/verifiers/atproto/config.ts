@@ -44,14 +44,62 @@ export type AtcrTrustPolicyInput = z.input<typeof atcrTrustPolicySchema>;
 
 export const atprotoConfigSchema = z
   .object({
-    trustPolicy: z.unknown().optional(),
-    trustPolicyFile: z.string().min(1).optional(),
-    plcUrl: z.url({ protocol: /^https?$/ }).optional(),
-    allowPrivateNetwork: z.boolean().optional(),
-    didResolverTimeoutMs: z.number().int().positive().max(120_000).optional(),
-    pdsTimeoutMs: z.number().int().positive().max(120_000).optional(),
-    verifyPlcLog: z.boolean().optional(),
-    cacheTtlSeconds: z.number().int().min(0).max(86_400).optional(),
+    trustPolicy: z
+      .unknown()
+      .optional()
+      .describe(
+        'The ATCR trust policy inline (`version`, `trustedDIDs`, `policies`; docs/atproto.md). Give exactly one of trustPolicy or trustPolicyFile.',
+      ),
+    trustPolicyFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "The ATCR trust policy as a YAML or JSON file (`--atproto-policy`), relative to vouch.yaml's folder.",
+      ),
+    plcUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('PLC directory that resolves did:plc DIDs (`--plc-url`); default `https://plc.directory`.'),
+    allowPrivateNetwork: z
+      .boolean()
+      .optional()
+      .describe(
+        'Allow did:web hosts, PDS endpoints and handle hosts on loopback, private or link-local addresses (`--allow-private-network`). Default false (SSRF protection); for tests and private deployments only.',
+      ),
+    didResolverTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(120_000)
+      .optional()
+      .describe(
+        'Deadline of one DID document request, in milliseconds (default 10000), within the decision deadline.',
+      ),
+    pdsTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(120_000)
+      .optional()
+      .describe(
+        'Deadline of one PDS getRecord request, in milliseconds (default 10000), within the decision deadline.',
+      ),
+    verifyPlcLog: z
+      .boolean()
+      .optional()
+      .describe(
+        'Replay the did:plc audit log (rotation-key signatures, prev chain) and require it to end in the served document. Default false (one more request per DID).',
+      ),
+    cacheTtlSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .optional()
+      .describe(
+        'How long resolved DID documents and handle checks are cached, in seconds (default 300; failed lookups at most 30 s).',
+      ),
   })
   .strict();
 

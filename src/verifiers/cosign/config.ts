@@ -35,15 +35,61 @@ const regexpString = z
 
 const identitySchema = z
   .object({
-    issuer: z.string().min(1).optional(),
-    issuerRegExp: regexpString.optional(),
-    subject: z.string().min(1).optional(),
-    subjectRegExp: regexpString.optional(),
-    githubWorkflowTrigger: z.string().min(1).optional(),
-    githubWorkflowSha: z.string().min(1).optional(),
-    githubWorkflowName: z.string().min(1).optional(),
-    githubWorkflowRepository: z.string().min(1).optional(),
-    githubWorkflowRef: z.string().min(1).optional(),
+    issuer: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'OIDC issuer the certificate must name, exactly (`--certificate-oidc-issuer`), e.g. `https://token.actions.githubusercontent.com`. This or issuerRegExp is required.',
+      ),
+    issuerRegExp: regexpString
+      .optional()
+      .describe(
+        'Regular expression the whole OIDC issuer must match (anchored; `--certificate-oidc-issuer-regexp`).',
+      ),
+    subject: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Certificate identity (a SAN: email, URI such as a workflow URL@ref) that must match exactly (`--certificate-identity`). This or subjectRegExp is required.',
+      ),
+    subjectRegExp: regexpString
+      .optional()
+      .describe(
+        'Regular expression the whole certificate identity must match (anchored; `--certificate-identity-regexp`).',
+      ),
+    githubWorkflowTrigger: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Exact GitHub Actions event that ran the workflow, e.g. `push` (Fulcio extension 1.3.6.1.4.1.57264.1.2).',
+      ),
+    githubWorkflowSha: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Exact commit SHA the workflow ran on (Fulcio extension 1.3.6.1.4.1.57264.1.3).'),
+    githubWorkflowName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Exact workflow name (Fulcio extension 1.3.6.1.4.1.57264.1.4).'),
+    githubWorkflowRepository: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Exact `owner/repo` the workflow ran in, e.g. `acme/api` (Fulcio extension 1.3.6.1.4.1.57264.1.5).',
+      ),
+    githubWorkflowRef: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Exact git ref the workflow ran on, e.g. `refs/tags/v1.4` (Fulcio extension 1.3.6.1.4.1.57264.1.6).',
+      ),
   })
   .strict()
   .refine((i) => i.subject !== undefined || i.subjectRegExp !== undefined, {
@@ -68,9 +114,17 @@ const conditionSchema = z
           }
         },
         { message: 'not a path like a.b[0].c' },
+      )
+      .describe(
+        'Where in the predicate to look, e.g. `buildDefinition.buildType` or `materials[0].uri` (a leading `$.` is allowed).',
       ),
-    equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
-    matches: regexpString.optional(),
+    equals: z
+      .union([z.string(), z.number(), z.boolean()])
+      .optional()
+      .describe('The value at path must equal this (same type: string, number or boolean).'),
+    matches: regexpString
+      .optional()
+      .describe('The value at path must be a string matching this regular expression as a whole (anchored).'),
   })
   .strict()
   .refine((c) => c.equals !== undefined || c.matches !== undefined, {
@@ -78,26 +132,77 @@ const conditionSchema = z
   });
 
 const attestationSchema = z
-  .object({ predicateType: z.string().min(1), conditions: z.array(conditionSchema).optional() })
+  .object({
+    predicateType: z
+      .string()
+      .min(1)
+      .describe('in-toto predicate type that is accepted, e.g. `https://slsa.dev/provenance/v1` (`--type`).'),
+    conditions: z
+      .array(conditionSchema)
+      .optional()
+      .describe('Conditions on the predicate; all must hold. Each needs equals or matches (or both).'),
+  })
   .strict();
 
 const requirementFields = {
-  keys: z.array(z.string().min(1)).optional(),
-  threshold: z.number().int().min(1).optional(),
-  identities: z.array(identitySchema).optional(),
-  ignoreTlog: z.boolean().optional(),
-  ignoreSct: z.boolean().optional(),
-  attestations: z.array(attestationSchema).optional(),
+  keys: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      "Trusted public key files (PEM: ECDSA P-256/P-384, RSA, Ed25519; `--key`), relative to vouch.yaml's folder. Use keys or identities, not both.",
+    ),
+  threshold: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      'Distinct signers (distinct keys, or verifying certificates) that must have signed; default 1, at most the number of keys.',
+    ),
+  identities: z
+    .array(identitySchema)
+    .optional()
+    .describe(
+      'Accepted keyless signer identities; a signature verifies when any one matches. Needs trustedRoot (or tuf).',
+    ),
+  ignoreTlog: z
+    .boolean()
+    .optional()
+    .describe(
+      'Accept signatures without a verified Rekor transparency-log entry (`--insecure-ignore-tlog`). Weakens verification; by default an entry is required for keyless signatures and whenever the trusted root has Rekor keys.',
+    ),
+  ignoreSct: z
+    .boolean()
+    .optional()
+    .describe(
+      'Accept keyless certificates without a verified certificate-transparency SCT (`--insecure-ignore-sct`). Weakens verification; off by default.',
+    ),
+  attestations: z
+    .array(attestationSchema)
+    .optional()
+    .describe(
+      "Accepted attestations: when set, an attestation verifies only if its predicate type is listed here and meets that entry's conditions.",
+    ),
   /** When set, the simple-signing payload's docker-reference must equal it. */
   dockerReference: z
     .string()
     .min(1)
     .optional()
-    .describe("When set, the simple-signing payload's docker-reference must equal it."),
+    .describe(
+      "When set, the simple-signing payload's docker-reference must equal it, e.g. `ghcr.io/acme/api` (guards against a signature copied from another repository).",
+    ),
 };
 
 const scopeSchema = z
-  .object({ scope: z.string().min(1), ...requirementFields })
+  .object({
+    scope: z
+      .string()
+      .min(1)
+      .describe(
+        'Image pattern (`registry/repository`, `*` one path segment, `**` any depth) this override applies to.',
+      ),
+    ...requirementFields,
+  })
   .strict()
   .refine((s) => !(s.keys?.length && s.identities?.length), {
     message: 'use keys or identities in one scope, not both',
@@ -107,21 +212,47 @@ const scopeSchema = z
 export const cosignConfigSchema = z
   .object({
     ...requirementFields,
-    trustedRoot: z.string().min(1).optional(),
-    policies: z.array(scopeSchema).optional(),
+    trustedRoot: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys, TSAs; `--trusted-root`), relative to vouch.yaml's folder. Needed for keyless identities and Rekor checks; read once at start, no network.",
+      ),
+    policies: z
+      .array(scopeSchema)
+      .optional()
+      .describe(
+        'Per-image overrides: the most specific matching scope applies, overriding the top-level fields it sets (keys and identities replace each other).',
+      ),
     tuf: z
       .object({
-        mirror: z.string().url(),
-        cacheDir: z.string().min(1),
+        mirror: z
+          .string()
+          .url()
+          .describe(
+            'TUF repository URL that `vouch trust-refresh` reads, e.g. `https://tuf-repo-cdn.sigstore.dev`.',
+          ),
+        cacheDir: z
+          .string()
+          .min(1)
+          .describe(
+            "Folder of the TUF cache; its trusted_root.json is used when trustedRoot is not set. Relative to vouch.yaml's folder.",
+          ),
         /** The mirror's initial TUF root.json (not needed for the public sigstore mirrors). */
         initialRoot: z
           .string()
           .min(1)
           .optional()
-          .describe("The mirror's initial TUF root.json (not needed for the public sigstore mirrors)."),
+          .describe(
+            "The mirror's initial TUF root.json, the trust anchor of the first refresh (not needed for the public sigstore mirrors).",
+          ),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe(
+        'Opt-in trusted-root updates over TUF: `vouch trust-refresh` fills cacheDir; verification itself stays offline.',
+      ),
   })
   .strict()
   .refine((c) => !(c.keys?.length && c.identities?.length), {
