@@ -87,6 +87,12 @@ export class CertificateParseError extends Error {
 }
 
 const parsedByHash = new Map<string, ParsedCertificate>();
+/**
+ * The same DER object seen again (jws.ts hands out one object per recurring x5c entry): found without
+ * hashing. Callers must not mutate a DER array after parsing it (none do: they are decoded envelope
+ * and store bytes).
+ */
+const parsedByBytes = new WeakMap<Uint8Array, ParsedCertificate>();
 const MAX_MEMO = 1024;
 
 function remember<V>(map: Map<string, V>, key: string, value: V): V {
@@ -114,9 +120,14 @@ function urlsFromGeneralNames(names: readonly pkijs.GeneralName[]): string[] {
 
 /** Parses (or returns the memoized parse of) one DER certificate. Throws CertificateParseError. */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  const same = parsedByBytes.get(der);
+  if (same && same.der.byteLength === der.byteLength) return same;
   const sha256 = createHash('sha256').update(der).digest('hex');
   const known = parsedByHash.get(sha256);
-  if (known) return known;
+  if (known) {
+    parsedByBytes.set(der, known);
+    return known;
+  }
   let cert: pkijs.Certificate;
   let node: NodeX509;
   try {
@@ -211,6 +222,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     node,
     pkijs: cert,
   };
+  parsedByBytes.set(der, parsed);
   return remember(parsedByHash, sha256, parsed);
 }
 

@@ -42,14 +42,33 @@ class Stop extends Error {
   }
 }
 
-function storesOf(
-  trust: NotationTrust,
-  statement: TrustPolicyStatement,
-  type: StoreType,
-): ParsedCertificate[] {
-  return statement.trustStores
-    .filter((s) => s.type === type)
-    .flatMap((s) => trust.stores[type].get(s.name)?.certificates ?? []);
+interface Anchors {
+  readonly certificates: readonly ParsedCertificate[];
+  readonly hashes: ReadonlySet<string>;
+}
+/** Anchors per trust material, statement and store type: computed once, not per envelope. */
+const anchorsMemo = new WeakMap<object, WeakMap<TrustPolicyStatement, Map<StoreType, Anchors>>>();
+
+function storesOf(trust: NotationTrust, statement: TrustPolicyStatement, type: StoreType): Anchors {
+  let byStatement = anchorsMemo.get(trust.stores);
+  if (!byStatement) {
+    byStatement = new WeakMap();
+    anchorsMemo.set(trust.stores, byStatement);
+  }
+  let byType = byStatement.get(statement);
+  if (!byType) {
+    byType = new Map();
+    byStatement.set(statement, byType);
+  }
+  let anchors = byType.get(type);
+  if (!anchors) {
+    const certificates = statement.trustStores
+      .filter((s) => s.type === type)
+      .flatMap((s) => trust.stores[type].get(s.name)?.certificates ?? []);
+    anchors = { certificates, hashes: new Set(certificates.map((c) => c.sha256)) };
+    byType.set(type, anchors);
+  }
+  return anchors;
 }
 
 const utc = (d: Date) => d.toUTCString().replace('GMT', '+0000');
@@ -102,8 +121,7 @@ export function verifyNotationEnvelope(
     let authenticated = false;
     if (statement.actions.authenticity !== 'skip') {
       const type: StoreType = envelope.signed.signingScheme === 'notary.x509' ? 'ca' : 'signingAuthority';
-      const anchors = storesOf(trust, statement, type);
-      const anchorHashes = new Set(anchors.map((c) => c.sha256));
+      const { certificates: anchors, hashes: anchorHashes } = storesOf(trust, statement, type);
       if (anchors.length === 0) {
         fail(
           'authenticity',
@@ -315,7 +333,7 @@ function checkAuthenticTimestamp(
     withinValidity(envelope.signed.authenticSigningTime as Date, 'authentic signing time');
     return;
   }
-  const tsaRoots = storesOf(trust, statement, 'tsa');
+  const tsaRoots = storesOf(trust, statement, 'tsa').certificates;
   const tsaConfigured = statement.trustStores.some((s) => s.type === 'tsa');
   const chainExpired = chain.some((c) => now > c.notAfter);
   if (!tsaConfigured || (statement.verifyTimestamp === 'afterCertExpiry' && !chainExpired)) {

@@ -35,6 +35,8 @@ function readTime(value: unknown, what: string): Date {
   return value;
 }
 
+const SIGNATURE1 = new TextEncoder().encode('Signature1');
+
 /** Minimal deterministic CBOR head (RFC 8949 section 3). */
 function head(major: number, length: number): Uint8Array {
   if (length < 24) return Uint8Array.of((major << 5) | length);
@@ -51,7 +53,7 @@ function head(major: number, length: number): Uint8Array {
 
 /** `Sig_structure = ["Signature1", body_protected, external_aad = h'', payload]` encoded (RFC 9052 4.4). */
 export function coseSigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  const context = new TextEncoder().encode('Signature1');
+  const context = SIGNATURE1;
   return Buffer.concat([
     Uint8Array.of(0x84),
     head(3, context.length),

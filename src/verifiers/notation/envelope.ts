@@ -26,6 +26,8 @@ export const HEADER = {
   signingAgent: 'io.cncf.notary.signingAgent',
 } as const;
 
+const NOTARY_HEADERS: ReadonlySet<string> = new Set<string>(Object.values(HEADER));
+
 export type SigningScheme = 'notary.x509' | 'notary.x509.signingAuthority';
 
 /** The signed attributes every format carries, already type-checked. */
@@ -73,7 +75,7 @@ export function decodeBase64Url(value: string, what: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(value) || value.length % 4 === 1) {
     throw new EnvelopeError('integrity', `${what} is not base64url without padding`);
   }
-  return new Uint8Array(Buffer.from(value, 'base64url'));
+  return Buffer.from(value, 'base64url');
 }
 
 /** Strict RFC 4648 section 4 base64 with padding (x5c and the timestamp header use it). */
@@ -81,7 +83,7 @@ export function decodeBase64Std(value: string, what: string): Uint8Array {
   if (value.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
     throw new EnvelopeError('malformed', `${what} is not standard base64`);
   }
-  return new Uint8Array(Buffer.from(value, 'base64'));
+  return Buffer.from(value, 'base64');
 }
 
 /** RFC 3339 date-time (as the JWS envelope requires for its time headers). */
@@ -182,8 +184,7 @@ export function readSignedAttributes(
       throw new EnvelopeError('malformed', `${HEADER.verificationPlugin} must be a string`);
     verificationPlugin = v;
   }
-  const known = new Set<string>(Object.values(HEADER));
-  const extended = names.filter((n) => !known.has(n));
+  const extended = names.filter((n) => !NOTARY_HEADERS.has(n));
   return {
     alg,
     contentType,

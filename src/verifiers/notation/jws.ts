@@ -16,7 +16,26 @@ import {
 } from './envelope.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const encoder = new TextEncoder();
+
+/**
+ * x5c entries seen recently -> their DER. The same signer's certificates recur in every envelope, so
+ * this skips the base64 checks and decoding, and hands core.ts the same DER object each time (whose
+ * parse certificate.ts then finds by identity, without hashing it again). Bounded; entries are small.
+ */
+const derByX5c = new Map<string, Uint8Array>();
+const MAX_X5C_MEMO = 256;
+
+function decodeCertificate(b64: string, i: number): Uint8Array {
+  const known = derByX5c.get(b64);
+  if (known) return known;
+  const der = decodeBase64Std(b64, `header.x5c[${i}]`);
+  if (derByX5c.size >= MAX_X5C_MEMO) {
+    const oldest = derByX5c.keys().next().value;
+    if (oldest !== undefined) derByX5c.delete(oldest);
+  }
+  derByX5c.set(b64, der);
+  return der;
+}
 
 const TOP_LEVEL = new Set(['payload', 'protected', 'header', 'signature']);
 
@@ -61,7 +80,7 @@ export function parseJwsEnvelope(bytes: Uint8Array): ParsedEnvelope {
   }
   if (x5c.length > MAX_CHAIN_LENGTH)
     throw new EnvelopeError('malformed', `header.x5c has more than ${MAX_CHAIN_LENGTH} certificates`);
-  const certificateChain = (x5c as string[]).map((c, i) => decodeBase64Std(c, `header.x5c[${i}]`));
+  const certificateChain = (x5c as string[]).map((c, i) => decodeCertificate(c, i));
   const tsRaw = unprotected[HEADER.timestampSignature];
   if (tsRaw !== undefined && typeof tsRaw !== 'string')
     throw new EnvelopeError('malformed', `header.${HEADER.timestampSignature} must be a string`);
@@ -95,7 +114,8 @@ export function parseJwsEnvelope(bytes: Uint8Array): ParsedEnvelope {
     format: 'jws',
     signed,
     payload: payloadBytes,
-    signingInput: encoder.encode(`${protectedB64}.${payload}`),
+    // Both parts were checked to be base64url (ASCII), so latin1 is their exact byte encoding.
+    signingInput: Buffer.from(`${protectedB64}.${payload}`, 'latin1'),
     signature: signatureBytes,
     certificateChain,
     ...(tsRaw !== undefined
