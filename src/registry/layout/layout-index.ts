@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { isVouchError, VouchError } from '../../errors.js';
+import { parseDescriptor } from '../manifest.js';
 import { type Descriptor, MediaType } from '../types.js';
 import { exists, INDEX_FILE, isMissing, LAYOUT_FILE, readBounded, writeAtomic } from './files.js';
-import { parseDescriptor } from './manifest.js';
 
 /** Largest index.json read (it lists every tag and artifact of the layout). */
 const MAX_INDEX_BYTES = 16 * 1024 * 1024;

@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { VouchError } from '../../errors.js';
 import type { LayoutReference } from '../../reference/types.js';
+import { artifactTypeOf, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, parseManifest } from '../manifest.js';
 import {
   type BlobReadOptions,
   type Descriptor,
@@ -25,7 +26,6 @@ import {
 import { checkDigest, digestOf, splitDigest } from './digest.js';
 import { ensureLayout, exists, isMissing, readBounded, serialized, writeAtomic } from './files.js';
 import { type LayoutIndex, readLayoutIndex, writeLayoutIndex } from './layout-index.js';
-import { artifactTypeOf, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, parseManifest } from './manifest.js';
 
 /** The annotation that names a tag in index.json (image-spec annotations.md § Pre-Defined Annotation Keys). */
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -158,6 +158,12 @@ export class LayoutRepository implements Repository {
       throw new VouchError('REFERENCE_INVALID', `"${options.tag}" is not a valid tag`);
     }
     const manifest = parseManifest(bytes, mediaType, 'manifest to push');
+    if (manifest.mediaType !== mediaType) {
+      throw new VouchError(
+        'MANIFEST_INVALID',
+        `manifest to push says mediaType ${manifest.mediaType} but is pushed as ${mediaType}`,
+      );
+    }
     await ensureLayout(this.dir);
     const digest = digestOf(bytes);
     await this.writeBlob(digest, bytes);
@@ -226,7 +232,8 @@ export class LayoutRepository implements Repository {
     }
     const bytes = await this.readBlob(digest, size, MAX_MANIFEST_BYTES, signal);
     const manifest =
-      this.manifests.get(digest) ?? parseManifest(bytes, mediaType, `manifest ${digest} in ${this.name}`);
+      this.manifests.get(digest) ??
+      parseManifest(bytes, mediaType, `manifest ${digest} in ${this.name}`, { inferMediaType: true });
     if (mediaType !== undefined && manifest.mediaType !== mediaType) {
       throw new VouchError(
         'MANIFEST_INVALID',

@@ -1,7 +1,7 @@
 /** The remote OCI registry client (OCI distribution-spec 1.1). */
 
+export { artifactTypeOf, MANIFEST_ACCEPT, parseDescriptor, parseManifest } from '../manifest.js';
 export { parseChallenge } from './challenge.js';
-export { artifactTypeOf, MANIFEST_ACCEPT, parseDescriptor, parseManifest } from './manifest.js';
 export type { RegistryRequestEvent, RemoteRegistryOptions } from './options.js';
 export type { PushBlobOptions } from './push.js';
 export { CHUNK_BYTES } from './push.js';

@@ -7,10 +7,10 @@
  */
 import { VouchError } from '../../errors.js';
 import { validateDigest } from '../../reference/digest.js';
+import { parseManifest } from '../manifest.js';
 import { type Descriptor, MAX_MANIFEST_BYTES, MediaType, type ReferrersOptions } from '../types.js';
 import { contentLength, header, readLimited } from './body.js';
 import { nextLink, pullScope, type RemoteContext } from './context.js';
-import { parseManifest } from './manifest.js';
 import type { RemoteRepository } from './repository.js';
 
 /** The referrers tag schema tag for a subject digest: `<alg>-<hex>`, hex cut to 64 characters. */

@@ -7,6 +7,7 @@ import { VouchError } from '../../errors.js';
 import { computeDigest, validateDigest } from '../../reference/digest.js';
 import { TAG_MAX_LENGTH } from '../../reference/parse.js';
 import type { ImageReference } from '../../reference/types.js';
+import { bareMediaType, MANIFEST_ACCEPT, parseManifest, rejectSchema1 } from '../manifest.js';
 import {
   type BlobReadOptions,
   type Descriptor,
@@ -20,7 +21,6 @@ import {
 } from '../types.js';
 import { contentLength, header, readLimited, verifyContent } from './body.js';
 import { nextLink, pullScope, type RemoteContext } from './context.js';
-import { bareMediaType, MANIFEST_ACCEPT, parseManifest, rejectSchema1 } from './manifest.js';
 import { type PushBlobOptions, pushBlob, pushManifest } from './push.js';
 import { listReferrers } from './referrers.js';
 import type { TransportResponse } from './transport.js';

@@ -1,12 +1,13 @@
 /**
- * Parsing and validating manifests from a registry into the `Manifest` union (image-spec 1.1
- * `manifest.md`, `image-index.md`; Docker image manifest v2 schema 2 and manifest list). Each
- * failure names the field. Docker schema 1 is refused: it is deprecated and its signatures are
- * not bound to the content digest.
+ * The one manifest parser of both stores (the remote registry client and the OCI layout store):
+ * untrusted manifest bytes into the `Manifest` union (image-spec 1.1 `manifest.md`,
+ * `image-index.md`, `descriptor.md`; Docker image manifest v2 schema 2 and manifest list), once, at
+ * the boundary. Each failure names the field. Docker schema 1 is refused: it is deprecated and its
+ * signatures are not bound to the content digest.
  */
-import { VouchError } from '../../errors.js';
-import { isDigest } from '../../reference/digest.js';
-import { type Descriptor, type Manifest, MediaType } from '../types.js';
+import { VouchError } from '../errors.js';
+import { isDigest } from '../reference/digest.js';
+import { type Descriptor, type Manifest, MediaType } from './types.js';
 
 /** Accept header for manifest requests: every manifest type vouch can parse. */
 export const MANIFEST_ACCEPT = [
@@ -16,8 +17,16 @@ export const MANIFEST_ACCEPT = [
   MediaType.DockerManifestList,
 ].join(', ');
 
-const IMAGE_TYPES = new Set<string>([MediaType.OciManifest, MediaType.DockerManifest]);
-const INDEX_TYPES = new Set<string>([MediaType.OciIndex, MediaType.DockerManifestList]);
+/** Media types that are single manifests. */
+export const MANIFEST_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  MediaType.OciManifest,
+  MediaType.DockerManifest,
+]);
+/** Media types that are indexes (their children are manifests). */
+export const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  MediaType.OciIndex,
+  MediaType.DockerManifestList,
+]);
 const SCHEMA1_TYPES = new Set<string>([MediaType.DockerSchema1, MediaType.DockerSchema1Signed]);
 
 function invalid(where: string, why: string): never {
@@ -46,12 +55,29 @@ function schema1Error(where: string): VouchError {
   );
 }
 
+/** How `parseManifest` treats a manifest that names no media type. */
+export interface ParseManifestOptions {
+  /**
+   * When neither the body nor the caller names a media type, infer it from the shape (a
+   * `manifests` array: OCI index; otherwise OCI image manifest) instead of refusing. The layout
+   * store sets it for manifests it reads by digest alone (image-spec: `mediaType` SHOULD be set,
+   * not MUST); the remote client does not (a registry always declares one).
+   */
+  readonly inferMediaType?: boolean;
+}
+
 /**
  * Parses `bytes` as a manifest. The body's own `mediaType` is authoritative; `contentType` (the
  * response header or the descriptor's type) stands in when the body has none, and must agree
- * when both are present.
+ * when both are present (image-spec § mediaType). Generic types (`application/json`,
+ * `application/octet-stream`) and parameters are not compared.
  */
-export function parseManifest(bytes: Uint8Array, contentType: string | undefined, where: string): Manifest {
+export function parseManifest(
+  bytes: Uint8Array,
+  contentType: string | undefined,
+  where: string,
+  options: ParseManifestOptions = {},
+): Manifest {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -75,9 +101,14 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
       ? declared
       : undefined;
   if (own !== undefined && usable !== undefined && own !== usable) {
-    invalid(where, `its mediaType ${own} differs from the declared ${usable}`);
+    invalid(where, `it says mediaType ${own}, which differs from the declared ${usable}`);
   }
-  const mediaType = own ?? usable;
+  const inferred = options.inferMediaType
+    ? Array.isArray(m.manifests)
+      ? MediaType.OciIndex
+      : MediaType.OciManifest
+    : undefined;
+  const mediaType = own ?? usable ?? inferred;
   if (mediaType === undefined) invalid(where, 'it has no mediaType and none was declared');
   const common = {
     schemaVersion: 2 as const,
@@ -86,7 +117,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
     ...(m.subject === undefined ? {} : { subject: parseDescriptor(m.subject, `${where}: subject`) }),
     ...optionalAnnotations(m.annotations, `${where}: annotations`),
   };
-  if (IMAGE_TYPES.has(mediaType)) {
+  if (MANIFEST_MEDIA_TYPES.has(mediaType)) {
     if (m.config === undefined) invalid(where, 'the "config" descriptor is missing');
     if (!Array.isArray(m.layers))
       invalid(where, m.layers === undefined ? 'the "layers" array is missing' : '"layers" is not an array');
@@ -97,7 +128,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
       layers: m.layers.map((l, i) => parseDescriptor(l, `${where}: layers[${i}]`)),
     };
   }
-  if (INDEX_TYPES.has(mediaType)) {
+  if (INDEX_MEDIA_TYPES.has(mediaType)) {
     if (!Array.isArray(m.manifests)) {
       invalid(
         where,
@@ -165,7 +196,10 @@ function optionalAnnotations(v: unknown, where: string): { annotations?: Record<
   return { annotations: v as Record<string, string> };
 }
 
-/** The artifact type a referrer is listed under: `artifactType`, else the config media type. */
+/**
+ * The artifact type a referrer is listed under (image-spec 1.1 § Guidelines for artifact usage;
+ * distribution-spec § Listing Referrers): `artifactType`, else the config's media type.
+ */
 export function artifactTypeOf(manifest: Manifest): string | undefined {
   if (manifest.artifactType !== undefined) return manifest.artifactType;
   return manifest.kind === 'manifest' ? manifest.config.mediaType : undefined;
