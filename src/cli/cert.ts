@@ -2,6 +2,7 @@
  * `vouch cert generate-test <name> --out DIR`: a test key and self-signed code signing certificate,
  * like `notation cert generate-test` (for testing and development only).
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -45,7 +46,7 @@ export function register(program: Command): void {
       await writeFile(keyPath, generated.keyPem, { mode: 0o600 });
       await writeFile(certPath, generated.certPem, { mode: 0o644 });
       process.stdout.write(
-        `generated RSA-${bits} key: ${keyPath}\ngenerated certificate (${generated.subject}): ${certPath}\n`,
+        `generated RSA-${bits} key: ${keyPath}\ngenerated certificate (${new X509Certificate(generated.certPem).subject.replaceAll('\n', ', ')}): ${certPath}\n`,
       );
     });
 }
