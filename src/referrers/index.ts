@@ -1,4 +1,6 @@
 /** Referrer discovery and attaching artifacts (OCI referrers and cosign's tag schema). */
+
+export { referrersTag } from '../registry/referrers-tag.js';
 export { type AttachOptions, attachArtifact } from './attach.js';
 export { COSIGN_TAG_KINDS, cosignTag } from './cosign-tags.js';
 export {
@@ -8,4 +10,4 @@ export {
   discoverArtifacts,
   flattenArtifacts,
 } from './discover.js';
-export { addToReferrersIndex, referrersTag } from './tag-schema.js';
+export { addToReferrersIndex } from './tag-schema.js';

@@ -6,16 +6,9 @@
  * `updateReferrersIndex`).
  */
 import { isVouchError, VouchError } from '../errors.js';
-import { digestAlgorithm, validateDigest } from '../reference/digest.js';
+import { referrersTag } from '../registry/referrers-tag.js';
 import { type Descriptor, MediaType, type Repository } from '../registry/types.js';
 import { createKeyedQueue } from './limit.js';
-
-/** The fallback tag for `digest`: `sha256:ab…` → `sha256-ab…` (hex limited to 64 characters). */
-export function referrersTag(digest: string): string {
-  validateDigest(digest);
-  const hex = digest.slice(digest.indexOf(':') + 1);
-  return `${digestAlgorithm(digest)}-${hex.slice(0, 64)}`;
-}
 
 /** Attempts at a write that a concurrent writer overwrote before it could be read back. */
 const MAX_INDEX_WRITES = 3;

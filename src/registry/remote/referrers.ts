@@ -8,17 +8,11 @@
 import { VouchError } from '../../errors.js';
 import { validateDigest } from '../../reference/digest.js';
 import { parseManifest } from '../manifest.js';
+import { referrersTag } from '../referrers-tag.js';
 import { type Descriptor, MAX_MANIFEST_BYTES, MediaType, type ReferrersOptions } from '../types.js';
 import { contentLength, header, readLimited } from './body.js';
 import { nextLink, pullScope, type RemoteContext } from './context.js';
 import type { RemoteRepository } from './repository.js';
-
-/** The referrers tag schema tag for a subject digest: `<alg>-<hex>`, hex cut to 64 characters. */
-export function referrersTag(subjectDigest: string): string {
-  const d = validateDigest(subjectDigest);
-  const colon = d.indexOf(':');
-  return `${d.slice(0, colon)}-${d.slice(colon + 1, colon + 1 + 64)}`;
-}
 
 /**
  * Probes in flight, per client and host: while one request finds out whether a host has the
