@@ -57,15 +57,19 @@ function subjectName(cn: string): pkijs.RelativeDistinguishedNames {
       type,
       value: printable ? new asn1js.PrintableString({ value }) : new asn1js.Utf8String({ value }),
     });
-  return new pkijs.RelativeDistinguishedNames({
-    typesAndValues: [
-      attr('2.5.4.6', 'US', true),
-      attr('2.5.4.8', 'WA'),
-      attr('2.5.4.7', 'Seattle'),
-      attr('2.5.4.10', 'Notary'),
-      attr('2.5.4.3', cn),
-    ],
+  const attributes = [
+    attr('2.5.4.6', 'US', true),
+    attr('2.5.4.8', 'WA'),
+    attr('2.5.4.7', 'Seattle'),
+    attr('2.5.4.10', 'Notary'),
+    attr('2.5.4.3', cn),
+  ];
+  // one RDN (SET) per attribute, as notation and openssl write it: pkijs would put them all in one
+  // multi-valued RDN (`CN=…+O=…+…`), which is a different name to DN matching
+  const name = new asn1js.Sequence({
+    value: attributes.map((a) => new asn1js.Set({ value: [a.toSchema()] })),
   });
+  return pkijs.RelativeDistinguishedNames.fromBER(name.toBER(false));
 }
 
 const pem = (label: string, der: ArrayBuffer | Uint8Array) =>
