@@ -1,4 +1,12 @@
-/** A counting semaphore per key (registry host), so one slow registry cannot take every socket. */
+/**
+ * Bounds on concurrent work, one implementation for every layer: a counting semaphore per key
+ * (the remote client's per-host bound), a single semaphore (artifacts verified at once, images
+ * discovered at once) and a per-key queue (read-modify-write of one index: the referrers tag
+ * schema, an OCI layout's index.json). A finishing task hands its slot straight to the next
+ * waiter, in arrival order, so a bound is never exceeded.
+ */
+
+/** A counting semaphore per key (e.g. a registry host, so one slow registry cannot take every socket). */
 export class KeyedLimiter {
   readonly #limit: number;
   readonly #active = new Map<string, number>();
@@ -54,4 +62,36 @@ export class KeyedLimiter {
     if (active === 0) this.#active.delete(key);
     else this.#active.set(key, active);
   }
+}
+
+/** A signal that never aborts, for waits that only the task's own deadline ends. */
+const NEVER = new AbortController().signal;
+
+/**
+ * A counting semaphore: at most `max` tasks run at once, the rest wait in arrival order.
+ * Throws RangeError unless `max` is a positive integer.
+ */
+export function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  const limiter = new KeyedLimiter(max);
+  return <T>(task: () => Promise<T>): Promise<T> => limiter.run('', NEVER, task);
+}
+
+/**
+ * Runs tasks with the same key one after another (a per-key mutex within this process);
+ * tasks with different keys run concurrently. A failed task does not stop the ones after it.
+ */
+export function createKeyedQueue(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const next = (tails.get(key) ?? Promise.resolve()).then(task, task);
+    const tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return next;
+  };
 }

@@ -8,12 +8,13 @@
  * Artifacts of artifacts (a signature of an SBOM) are discovered to `depth` levels. Each digest
  * is expanded once per discovery, so a cycle (possible with tags) ends.
  */
+
+import { createLimiter } from '../concurrency.js';
 import type { Artifact, ArtifactKind, ArtifactSource } from '../engine/types.js';
 import { VouchError } from '../errors.js';
 import { LayoutRepository } from '../registry/layout/index.js';
 import type { Descriptor, Repository } from '../registry/types.js';
 import { findCosignArtifacts } from './cosign-tags.js';
-import { createLimiter } from './limit.js';
 
 /** How discovery proceeds; mechanics only (no trust or policy). */
 export interface DiscoverOptions {

@@ -5,10 +5,11 @@
  * read-modify-write the way `oras attach` does (oras-go `registry/remote/repository.go`,
  * `updateReferrersIndex`).
  */
+
+import { createKeyedQueue } from '../concurrency.js';
 import { isVouchError, VouchError } from '../errors.js';
 import { referrersTag } from '../registry/referrers-tag.js';
 import { type Descriptor, MediaType, type Repository } from '../registry/types.js';
-import { createKeyedQueue } from './limit.js';
 
 /** Attempts at a write that a concurrent writer overwrote before it could be read back. */
 const MAX_INDEX_WRITES = 3;

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createKeyedQueue } from '../../concurrency.js';
 import { VouchError } from '../../errors.js';
 import { MediaType } from '../types.js';
 
@@ -96,23 +97,9 @@ export async function ensureLayout(dir: string): Promise<void> {
   }
 }
 
-const queues = new Map<string, Promise<unknown>>();
-
 /**
  * Runs `task` after every earlier task for the same `key` settled: index.json updates within
  * one process are serialized (read-modify-write). Separate processes writing the same layout
  * at once can still lose an update; each write is atomic, so the file is never torn.
  */
-export function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const next = previous.then(task, task);
-  const settled = next.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(key, settled);
-  void settled.then(() => {
-    if (queues.get(key) === settled) queues.delete(key);
-  });
-  return next;
-}
+export const serialized = createKeyedQueue();

@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import { KeyedLimiter } from '../../concurrency.js';
 import { VouchError } from '../../errors.js';
 import { type Logger, silentLogger } from '../../observability/logger.js';
 import { VERSION } from '../../version.js';
@@ -14,7 +15,6 @@ import { Authenticator } from './authenticator.js';
 import { discard, header } from './body.js';
 import { parseChallenge } from './challenge.js';
 import { abortError, describeErrorBody, isConnectionReset, statusError, unreachable } from './errors.js';
-import { KeyedLimiter } from './limiter.js';
 import type { RegistryRequestEvent, RemoteRegistryOptions } from './options.js';
 import { backoff, loadCAs, parseRetryAfter, sleep } from './retry.js';
 
