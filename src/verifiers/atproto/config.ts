@@ -42,6 +42,9 @@ export const atcrTrustPolicySchema = z
 
 export type AtcrTrustPolicyInput = z.input<typeof atcrTrustPolicySchema>;
 
+/** Deadline of one network request, in milliseconds (at most two minutes). */
+const requestDeadlineMs = z.number().int().positive().max(120_000).optional();
+
 export const atprotoConfigSchema = z
   .object({
     trustPolicy: z
@@ -67,24 +70,12 @@ export const atprotoConfigSchema = z
       .describe(
         'Allow did:web hosts, PDS endpoints and handle hosts on loopback, private or link-local addresses (`--allow-private-network`). Default false (SSRF protection); for tests and private deployments only.',
       ),
-    didResolverTimeoutMs: z
-      .number()
-      .int()
-      .positive()
-      .max(120_000)
-      .optional()
-      .describe(
-        'Deadline of one DID document request, in milliseconds (default 10000), within the decision deadline.',
-      ),
-    pdsTimeoutMs: z
-      .number()
-      .int()
-      .positive()
-      .max(120_000)
-      .optional()
-      .describe(
-        'Deadline of one PDS getRecord request, in milliseconds (default 10000), within the decision deadline.',
-      ),
+    didResolverTimeoutMs: requestDeadlineMs.describe(
+      'Deadline of one DID document request, in milliseconds (default 10000), within the decision deadline.',
+    ),
+    pdsTimeoutMs: requestDeadlineMs.describe(
+      'Deadline of one PDS getRecord request, in milliseconds (default 10000), within the decision deadline.',
+    ),
     verifyPlcLog: z
       .boolean()
       .optional()

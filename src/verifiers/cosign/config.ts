@@ -18,78 +18,59 @@ export function compileAnchored(source: string): RegExp {
   return new RegExp(`^(?:${source})$`);
 }
 
+/** A zod refinement: true when `parse` accepts the value (the parser stays the one source of truth). */
+function parsesWith(parse: (value: string) => unknown): (value: string) => boolean {
+  return (value) => {
+    try {
+      parse(value);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
 const regexpString = z
   .string()
   .min(1)
-  .refine(
-    (s) => {
-      try {
-        compileAnchored(s);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'not a valid regular expression' },
-  );
+  .refine(parsesWith(compileAnchored), { message: 'not a valid regular expression' });
+
+/** An optional non-empty string (an empty one would match nothing or everything). */
+const optionalText = z.string().min(1).optional();
 
 const identitySchema = z
   .object({
-    issuer: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'OIDC issuer the certificate must name, exactly (`--certificate-oidc-issuer`), e.g. `https://token.actions.githubusercontent.com`. This or issuerRegExp is required.',
-      ),
+    issuer: optionalText.describe(
+      'OIDC issuer the certificate must name, exactly (`--certificate-oidc-issuer`), e.g. `https://token.actions.githubusercontent.com`. This or issuerRegExp is required.',
+    ),
     issuerRegExp: regexpString
       .optional()
       .describe(
         'Regular expression the whole OIDC issuer must match (anchored; `--certificate-oidc-issuer-regexp`).',
       ),
-    subject: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'Certificate identity (a SAN: email, URI such as a workflow URL@ref) that must match exactly (`--certificate-identity`). This or subjectRegExp is required.',
-      ),
+    subject: optionalText.describe(
+      'Certificate identity (a SAN: email, URI such as a workflow URL@ref) that must match exactly (`--certificate-identity`). This or subjectRegExp is required.',
+    ),
     subjectRegExp: regexpString
       .optional()
       .describe(
         'Regular expression the whole certificate identity must match (anchored; `--certificate-identity-regexp`).',
       ),
-    githubWorkflowTrigger: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'Exact GitHub Actions event that ran the workflow, e.g. `push` (Fulcio extension 1.3.6.1.4.1.57264.1.2).',
-      ),
-    githubWorkflowSha: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Exact commit SHA the workflow ran on (Fulcio extension 1.3.6.1.4.1.57264.1.3).'),
-    githubWorkflowName: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Exact workflow name (Fulcio extension 1.3.6.1.4.1.57264.1.4).'),
-    githubWorkflowRepository: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'Exact `owner/repo` the workflow ran in, e.g. `acme/api` (Fulcio extension 1.3.6.1.4.1.57264.1.5).',
-      ),
-    githubWorkflowRef: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'Exact git ref the workflow ran on, e.g. `refs/tags/v1.4` (Fulcio extension 1.3.6.1.4.1.57264.1.6).',
-      ),
+    githubWorkflowTrigger: optionalText.describe(
+      'Exact GitHub Actions event that ran the workflow, e.g. `push` (Fulcio extension 1.3.6.1.4.1.57264.1.2).',
+    ),
+    githubWorkflowSha: optionalText.describe(
+      'Exact commit SHA the workflow ran on (Fulcio extension 1.3.6.1.4.1.57264.1.3).',
+    ),
+    githubWorkflowName: optionalText.describe(
+      'Exact workflow name (Fulcio extension 1.3.6.1.4.1.57264.1.4).',
+    ),
+    githubWorkflowRepository: optionalText.describe(
+      'Exact `owner/repo` the workflow ran in, e.g. `acme/api` (Fulcio extension 1.3.6.1.4.1.57264.1.5).',
+    ),
+    githubWorkflowRef: optionalText.describe(
+      'Exact git ref the workflow ran on, e.g. `refs/tags/v1.4` (Fulcio extension 1.3.6.1.4.1.57264.1.6).',
+    ),
   })
   .strict()
   .refine((i) => i.subject !== undefined || i.subjectRegExp !== undefined, {
@@ -104,17 +85,7 @@ const conditionSchema = z
     path: z
       .string()
       .min(1)
-      .refine(
-        (p) => {
-          try {
-            parseConditionPath(p);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: 'not a path like a.b[0].c' },
-      )
+      .refine(parsesWith(parseConditionPath), { message: 'not a path like a.b[0].c' })
       .describe(
         'Where in the predicate to look, e.g. `buildDefinition.buildType` or `materials[0].uri` (a leading `$.` is allowed).',
       ),
@@ -184,13 +155,9 @@ const requirementFields = {
       "Accepted attestations: when set, an attestation verifies only if its predicate type is listed here and meets that entry's conditions.",
     ),
   /** When set, the simple-signing payload's docker-reference must equal it. */
-  dockerReference: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      "When set, the simple-signing payload's docker-reference must equal it, e.g. `ghcr.io/acme/api` (guards against a signature copied from another repository).",
-    ),
+  dockerReference: optionalText.describe(
+    "When set, the simple-signing payload's docker-reference must equal it, e.g. `ghcr.io/acme/api` (guards against a signature copied from another repository).",
+  ),
 };
 
 const scopeSchema = z
@@ -212,13 +179,9 @@ const scopeSchema = z
 export const cosignConfigSchema = z
   .object({
     ...requirementFields,
-    trustedRoot: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        "sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys, TSAs; `--trusted-root`), relative to vouch.yaml's folder. Needed for keyless identities and Rekor checks; read once at start, no network.",
-      ),
+    trustedRoot: optionalText.describe(
+      "sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys, TSAs; `--trusted-root`), relative to vouch.yaml's folder. Needed for keyless identities and Rekor checks; read once at start, no network.",
+    ),
     policies: z
       .array(scopeSchema)
       .optional()
@@ -240,13 +203,9 @@ export const cosignConfigSchema = z
             "Folder of the TUF cache; its trusted_root.json is used when trustedRoot is not set. Relative to vouch.yaml's folder.",
           ),
         /** The mirror's initial TUF root.json (not needed for the public sigstore mirrors). */
-        initialRoot: z
-          .string()
-          .min(1)
-          .optional()
-          .describe(
-            "The mirror's initial TUF root.json, the trust anchor of the first refresh (not needed for the public sigstore mirrors).",
-          ),
+        initialRoot: optionalText.describe(
+          "The mirror's initial TUF root.json, the trust anchor of the first refresh (not needed for the public sigstore mirrors).",
+        ),
       })
       .strict()
       .optional()
