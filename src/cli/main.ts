@@ -9,18 +9,26 @@ import { ExitCode, printError } from './io.js';
 
 type Register = (program: Command) => void;
 
-const commands: Array<() => Promise<{ register: Register }>> = [
-  // one entry per command file; keep sorted
-  () => import('./cert.js'),
-  () => import('./config.js'),
-  () => import('./discover.js'),
-  () => import('./keygen.js'),
-  () => import('./resolve.js'),
-  () => import('./serve.js'),
-  () => import('./sign.js'),
-  () => import('./trust-refresh.js'),
-  () => import('./verify.js'),
-];
+/** Command name → its module, loaded only when that command runs (start-up time matters). */
+const commands: Record<string, () => Promise<{ register: Register }>> = {
+  cert: () => import('./cert.js'),
+  config: () => import('./config.js'),
+  discover: () => import('./discover.js'),
+  keygen: () => import('./keygen.js'),
+  resolve: () => import('./resolve.js'),
+  serve: () => import('./serve.js'),
+  sign: () => import('./sign.js'),
+  'trust-refresh': () => import('./trust-refresh.js'),
+  verify: () => import('./verify.js'),
+};
+
+/** The modules to load: the named command's, or all of them (help, unknown command). */
+function commandsFor(argv: readonly string[]): Array<() => Promise<{ register: Register }>> {
+  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  if (name === undefined && argv.some((a) => a === '-V' || a === '--version')) return [];
+  const one = name === undefined ? undefined : commands[name];
+  return one ? [one] : Object.values(commands);
+}
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('vouch')
@@ -28,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     .version(VERSION)
     .exitOverride()
     .showHelpAfterError();
-  for (const load of commands) (await load()).register(program);
+  for (const load of commandsFor(argv)) (await load()).register(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
