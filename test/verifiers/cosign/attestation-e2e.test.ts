@@ -9,20 +9,21 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createMemoryCache } from '../../../src/cache/memory.js';
-import type { Artifact, Report, VerifyContext } from '../../../src/engine/types.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import { parseReference } from '../../../src/reference/parse.js';
+import type { Report } from '../../../src/engine/types.js';
 import { createRegistryClient, type RegistryClient } from '../../../src/registry/client.js';
-import type { Descriptor, Repository } from '../../../src/registry/types.js';
 import { attestCosign } from '../../../src/sign/cosign/attest.js';
 import { decryptCosignKey, generateCosignKeyPair } from '../../../src/sign/cosign/index.js';
 import { loadCosignTrust } from '../../../src/trust/cosign/load.js';
 import type { CosignConfig } from '../../../src/verifiers/cosign/config.js';
 import { createCosignVerifier } from '../../../src/verifiers/cosign/index.js';
-import { pushTestImage } from '../../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
 import { identityToken, type SigstoreMock, startSigstoreMock } from '../../helpers/sigstore-mock.js';
+import {
+  cosignTagArtifact,
+  type PushedImage as Image,
+  pushFreshImage,
+  verifyArtifact,
+} from '../../helpers/verify-artifact.js';
 
 const SLSA = 'https://slsa.dev/provenance/v1';
 const SPDX = 'https://spdx.dev/Document';
@@ -36,12 +37,6 @@ const PROVENANCE = {
 };
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const SUBJECT = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main';
-
-interface Image {
-  repository: Repository;
-  subject: Descriptor;
-  name: string;
-}
 
 describe('cosign .att attestations on a real registry', { timeout: 90_000 }, () => {
   let registry: TestRegistry;
@@ -67,11 +62,7 @@ describe('cosign .att attestations on a real registry', { timeout: 90_000 }, () 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function image(tag: string): Promise<Image> {
-    const repository = client.repository(parseReference(`${registry.host}/attested:${tag}`));
-    const subject = await pushTestImage(repository, tag, `${tag}-${Math.random()}`);
-    return { repository, subject, name: `${registry.host}/attested` };
-  }
+  const image = (tag: string) => pushFreshImage(client, `${registry.host}/attested`, tag);
 
   function attestWithKey(
     img: Image,
@@ -89,29 +80,9 @@ describe('cosign .att attestations on a real registry', { timeout: 90_000 }, () 
     });
   }
 
-  async function attTag(img: Image): Promise<Artifact> {
-    const descriptor = await img.repository.resolve(`${img.subject.digest.replace(':', '-')}.att`);
-    return { descriptor, kind: 'cosign-attestation', source: 'cosign-tag', referrers: [] };
-  }
-
   async function verify(img: Image, config: CosignConfig): Promise<Report> {
     const verifier = createCosignVerifier(await loadCosignTrust(config, { baseDir: dir }));
-    const artifact = await attTag(img);
-    assert.equal(verifier.accepts(artifact), true);
-    const ctx: VerifyContext = {
-      repository: img.repository,
-      signal: AbortSignal.timeout(20_000),
-      cache: createMemoryCache(),
-      now: new Date(),
-      logger: silentLogger,
-    };
-    const subject = {
-      name: img.name,
-      reference: parseReference(`${img.name}@${img.subject.digest}`),
-      descriptor: img.subject,
-      repository: img.repository,
-    };
-    return verifier.verify(subject, artifact, ctx);
+    return verifyArtifact(verifier, img, await cosignTagArtifact(img, 'att'));
   }
 
   describe('signed with a key', () => {

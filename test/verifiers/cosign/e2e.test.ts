@@ -8,18 +8,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createMemoryCache } from '../../../src/cache/memory.js';
-import type { Artifact, VerifyContext } from '../../../src/engine/types.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import { parseReference } from '../../../src/reference/parse.js';
+import type { Artifact } from '../../../src/engine/types.js';
 import { createRegistryClient, type RegistryClient } from '../../../src/registry/client.js';
-import type { Descriptor, Repository } from '../../../src/registry/types.js';
 import { decryptCosignKey, generateCosignKeyPair, signCosign } from '../../../src/sign/cosign/index.js';
 import { loadCosignTrust } from '../../../src/trust/cosign/load.js';
 import type { CosignConfig } from '../../../src/verifiers/cosign/config.js';
 import { createCosignVerifier } from '../../../src/verifiers/cosign/index.js';
-import { pushTestImage } from '../../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
+import {
+  cosignTagArtifact,
+  type PushedImage,
+  pushFreshImage,
+  verifyArtifact,
+} from '../../helpers/verify-artifact.js';
 
 describe('cosign on a real registry', { timeout: 60_000 }, () => {
   let registry: TestRegistry;
@@ -47,40 +48,17 @@ describe('cosign on a real registry', { timeout: 60_000 }, () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function image(tag: string): Promise<{ repository: Repository; subject: Descriptor; name: string }> {
-    const ref = parseReference(`${registry.host}/app:${tag}`);
-    const repo = client.repository(ref);
-    const subject = await pushTestImage(repo, tag, `${tag}-${Math.random()}`);
-    return { repository: repo, subject, name: `${registry.host}/app` };
+  const image = (tag: string) => pushFreshImage(client, `${registry.host}/app`, tag);
+
+  async function verify(config: CosignConfig, img: PushedImage, artifact: Artifact) {
+    return verifyArtifact(
+      createCosignVerifier(await loadCosignTrust(config, { baseDir: dir })),
+      img,
+      artifact,
+    );
   }
 
-  async function verify(
-    config: CosignConfig,
-    img: { repository: Repository; subject: Descriptor; name: string },
-    artifact: Artifact,
-  ) {
-    const verifier = createCosignVerifier(await loadCosignTrust(config, { baseDir: dir }));
-    assert.equal(verifier.accepts(artifact), true);
-    const ctx: VerifyContext = {
-      repository: img.repository,
-      signal: AbortSignal.timeout(20_000),
-      cache: createMemoryCache(),
-      now: new Date(),
-      logger: silentLogger,
-    };
-    const subject = {
-      name: img.name,
-      reference: parseReference(`${img.name}@${img.subject.digest}`),
-      descriptor: img.subject,
-      repository: img.repository,
-    };
-    return verifier.verify(subject, artifact, ctx);
-  }
-
-  async function sigTag(img: { repository: Repository; subject: Descriptor }): Promise<Artifact> {
-    const descriptor = await img.repository.resolve(`${img.subject.digest.replace(':', '-')}.sig`);
-    return { descriptor, kind: 'cosign-signature', source: 'cosign-tag', referrers: [] };
-  }
+  const sigTag = (img: PushedImage) => cosignTagArtifact(img, 'sig');
 
   describe('when an image is key-signed in the .sig tag', () => {
     it('verifies with the signing key and names the key', async () => {

@@ -11,29 +11,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { createMemoryCache } from '../../../src/cache/memory.js';
-import type { Artifact, Report, VerifyContext } from '../../../src/engine/types.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import { parseReference } from '../../../src/reference/parse.js';
+import type { Artifact, Report } from '../../../src/engine/types.js';
 import { createRegistryClient, type RegistryClient } from '../../../src/registry/client.js';
-import type { Descriptor, Repository } from '../../../src/registry/types.js';
+import type { Descriptor } from '../../../src/registry/types.js';
 import { signCosignKeyless } from '../../../src/sign/cosign/keyless.js';
 import { loadCosignTrust } from '../../../src/trust/cosign/load.js';
 import type { CosignConfig, CosignIdentityConfig } from '../../../src/verifiers/cosign/config.js';
 import { createCosignVerifier } from '../../../src/verifiers/cosign/index.js';
-import { pushTestImage } from '../../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
 import { identityToken, type SigstoreMock, startSigstoreMock } from '../../helpers/sigstore-mock.js';
+import {
+  cosignTagArtifact,
+  type PushedImage as Image,
+  pushFreshImage,
+  verifyArtifact,
+} from '../../helpers/verify-artifact.js';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const SUBJECT = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main';
 const IDENTITY: CosignIdentityConfig = { subject: SUBJECT, issuer: ISSUER };
-
-interface Image {
-  repository: Repository;
-  subject: Descriptor;
-  name: string;
-}
 
 describe('keyless cosign through mock Fulcio and Rekor on a real registry', { timeout: 90_000 }, () => {
   let registry: TestRegistry;
@@ -54,11 +50,7 @@ describe('keyless cosign through mock Fulcio and Rekor on a real registry', { ti
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function image(tag: string): Promise<Image> {
-    const repository = client.repository(parseReference(`${registry.host}/keyless:${tag}`));
-    const subject = await pushTestImage(repository, tag, `${tag}-${Math.random()}`);
-    return { repository, subject, name: `${registry.host}/keyless` };
-  }
+  const image = (tag: string) => pushFreshImage(client, `${registry.host}/keyless`, tag);
 
   function sign(img: Image, mode: 'tag' | 'referrer' | 'bundle', extra: { tsa?: boolean } = {}) {
     return signCosignKeyless({
@@ -78,28 +70,10 @@ describe('keyless cosign through mock Fulcio and Rekor on a real registry', { ti
       { trustedRoot: 'trusted_root.json', identities: [IDENTITY], ...config },
       { baseDir: dir },
     );
-    const verifier = createCosignVerifier(trust);
-    assert.equal(verifier.accepts(artifact), true);
-    const ctx: VerifyContext = {
-      repository: img.repository,
-      signal: AbortSignal.timeout(20_000),
-      cache: createMemoryCache(),
-      now: new Date(),
-      logger: silentLogger,
-    };
-    const subject = {
-      name: img.name,
-      reference: parseReference(`${img.name}@${img.subject.digest}`),
-      descriptor: img.subject,
-      repository: img.repository,
-    };
-    return verifier.verify(subject, artifact, ctx);
+    return verifyArtifact(createCosignVerifier(trust), img, artifact);
   }
 
-  async function sigTag(img: Image): Promise<Artifact> {
-    const descriptor = await img.repository.resolve(`${img.subject.digest.replace(':', '-')}.sig`);
-    return { descriptor, kind: 'cosign-signature', source: 'cosign-tag', referrers: [] };
-  }
+  const sigTag = (img: Image) => cosignTagArtifact(img, 'sig');
 
   const referrer = (descriptor: Descriptor): Artifact => ({
     descriptor,
