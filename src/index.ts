@@ -32,6 +32,7 @@ export type {
   Decision,
   Outcome,
   Report,
+  ScopePolicy,
   Subject,
   Verifier,
   VerifyContext,
@@ -110,3 +111,31 @@ export type {
  * referrers and pushes, whether it is a remote OCI registry or an OCI image layout directory.
  */
 export { MAX_MANIFEST_BYTES, MediaType } from './registry/types.js';
+
+// ── deciding: engine, policy, configuration ────────────────────────────────────────────────
+
+export { createMemoryCache } from './cache/memory.js';
+/** The Cache seam and its in-process implementation. */
+export type { Cache } from './cache/types.js';
+export { type ComposeOptions, composeConfig } from './config/compose.js';
+export { loadConfigFile, validateConfig } from './config/load.js';
+export { buildRuntime, buildVerifiers, type Runtime, type RuntimeOptions } from './config/runtime.js';
+/** The one vouch.yaml schema, its loader, flag composition and the runtime it describes. */
+export { configSchema, type VouchConfig, type VouchConfigInput } from './config/schema.js';
+/** The engine: reference → registry → referrers → verifiers → policy → decision. */
+export { type DecideOptions, Engine, type EngineOptions, subjectName } from './engine/engine.js';
+/** vouch's policy: scoped rules, any/all, enforce/audit, a default. */
+export { compilePolicy, type Policy, type SelectedRule, type Verdict } from './policy/policy.js';
+export { type PolicyConfig, policySchema } from './policy/types.js';
+
+// ── verifiers and signers, one per format ───────────────────────────────────────────────────
+
+export { signAtproto } from './sign/atproto/index.js';
+export { signCosign } from './sign/cosign/index.js';
+export { signNotation } from './sign/notation/index.js';
+export { loadAtprotoTrust } from './trust/atproto/load.js';
+export { loadCosignTrust } from './trust/cosign/load.js';
+export { loadNotationTrust } from './trust/notation/load.js';
+export { createAtprotoVerifier } from './verifiers/atproto/index.js';
+export { createCosignVerifier } from './verifiers/cosign/index.js';
+export { createNotationVerifier } from './verifiers/notation/index.js';
