@@ -5,13 +5,14 @@
  * with this Node against a real HTTPS server on loopback.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { writeSelfSignedCert } from '../helpers/self-signed.js';
 import { ROOT } from './manifests.js';
 
 interface Instruction {
@@ -165,27 +166,7 @@ describe('Dockerfile', () => {
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'vouch-healthcheck-'));
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-        ],
-        { stdio: 'ignore', timeout: 20_000 },
-      );
+      writeSelfSignedCert(join(dir, 'key.pem'), join(dir, 'cert.pem'), '127.0.0.1');
       const s = createServer(
         { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
         (req, res) => {

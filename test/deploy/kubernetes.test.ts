@@ -4,13 +4,13 @@
  * (restricted pods, probes, mTLS wiring, fail-closed webhooks, the timing chain).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { writeSelfSignedCert } from '../helpers/self-signed.js';
 import {
   field,
   find,
@@ -322,27 +322,7 @@ describe('deploy/kubernetes', () => {
     });
 
     it('a user overlay patching caBundle (docs/gatekeeper.md) yields a CA Gatekeeper can parse', () => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          join(dir, 'ca.key'),
-          '-out',
-          join(dir, 'ca.crt'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=vouch test CA',
-        ],
-        { stdio: 'ignore', timeout: 20_000 },
-      );
+      writeSelfSignedCert(join(dir, 'ca.key'), join(dir, 'ca.crt'), 'vouch test CA');
       const caBundle = readFileSync(join(dir, 'ca.crt')).toString('base64');
       const base = relative(dir, join(KUSTOMIZE, 'overlays', 'gatekeeper'));
       const patch = (name: string) =>

@@ -8,16 +8,13 @@
  * chain against its `rootcertbundle`, then checks the signature, `iss`, `aud` (= service),
  * `nbf`/`exp`, and the `access` claim against the requested repository and actions.
  */
-import { execFile } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign as signBytes, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import { writeSelfSignedCert } from './self-signed.js';
 
 export interface TokenIssuerOptions {
   /** Users allowed to authenticate with basic auth at the token endpoint; without it, anonymous tokens. */
@@ -64,23 +61,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
   const dir = await mkdtemp(join(tmpdir(), 'vouch-token-issuer-'));
   const certPath = join(dir, 'issuer.pem');
   const keyPath = join(dir, 'issuer.key');
-  await execFileAsync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-    ].concat(['-days', '1', '-subj', '/CN=vouch test token issuer']),
-    { timeout: 10_000 },
-  );
+  writeSelfSignedCert(keyPath, certPath, 'vouch test token issuer');
   const privateKey = createPrivateKey(await readFile(keyPath));
   const x5c = [new X509Certificate(await readFile(certPath)).raw.toString('base64')];
   const requests: TokenRequestRecord[] = [];
