@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as dagCbor from '@ipld/dag-cbor';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { cidForBlock } from '../../src/verifiers/atproto/repo/car.js';
+import { stopChild } from './child.js';
 
 const SERVICES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'services', 'atproto');
 
@@ -145,13 +146,7 @@ export async function startAtprotoNet(options: { startTimeoutMs?: number } = {})
       if (!res.ok) throw new Error(`PLC update: HTTP ${res.status} ${await res.text()}`);
     },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 6000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(child, 6000);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stopChild } from './child.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -136,13 +137,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     dataDir,
     log: () => logText,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -3,26 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Artifact } from '../../src/engine/types.js';
 import { isVouchError } from '../../src/errors.js';
 import { attachArtifact } from '../../src/referrers/attach.js';
 import { cosignTag } from '../../src/referrers/cosign-tags.js';
 import { discoverArtifacts, flattenArtifacts } from '../../src/referrers/discover.js';
 import { openLayoutRepository } from '../../src/registry/layout/index.js';
 import { type Descriptor, MediaType, type Repository } from '../../src/registry/types.js';
+import { artifactTree } from '../helpers/artifact-tree.js';
 import { buildTestImage, pushImage } from '../helpers/images.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-/** The tree as `type@digest-prefix` strings, for readable assertions. */
-function shape(artifacts: readonly Artifact[]): unknown[] {
-  return artifacts.map((a) => ({
-    kind: a.kind,
-    type: a.descriptor.artifactType ?? null,
-    digest: a.descriptor.digest,
-    referrers: shape(a.referrers),
-  }));
-}
+const shape = artifactTree;
 
 /** Pushes an image manifest tagged `tag` (a cosign-style signature stand-in) and returns it. */
 async function pushTagged(repo: Repository, tag: string, seed: string): Promise<Descriptor> {

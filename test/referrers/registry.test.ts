@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { Artifact } from '../../src/engine/types.js';
 import { parseReference } from '../../src/reference/parse.js';
 import { attachArtifact } from '../../src/referrers/attach.js';
 import { cosignTag } from '../../src/referrers/cosign-tags.js';
@@ -14,20 +13,14 @@ import { discoverArtifacts, flattenArtifacts } from '../../src/referrers/discove
 import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
 import { referrersTag } from '../../src/registry/referrers-tag.js';
 import type { Descriptor, Repository } from '../../src/registry/types.js';
+import { artifactTree } from '../helpers/artifact-tree.js';
 import { pushTestImage } from '../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const run = promisify(execFile);
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-function shape(artifacts: readonly Artifact[]): unknown[] {
-  return artifacts.map((a) => ({
-    kind: a.kind,
-    type: a.descriptor.artifactType ?? null,
-    digest: a.descriptor.digest,
-    referrers: shape(a.referrers),
-  }));
-}
+const shape = artifactTree;
 
 async function attach(repo: Repository, subject: Descriptor, artifactType: string, content: string) {
   return attachArtifact(repo, {
