@@ -44,8 +44,11 @@ export function secureContextOptions(material: TlsMaterial): SecureContextOption
   };
 }
 
-/** Reads and checks the TLS files; throws CONFIG_INVALID naming the file at fault. */
-export async function readTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
+/**
+ * Reads and checks the TLS files; throws CONFIG_INVALID naming the file at fault. When the files
+ * hash to `known`'s fingerprint, `known` is returned without building a context again (the poll).
+ */
+export async function readTlsMaterial(files: TlsFiles, known?: TlsMaterial): Promise<TlsMaterial> {
   const read = async (file: string, what: string): Promise<Buffer> => {
     try {
       return await readFile(file);
@@ -69,6 +72,7 @@ export async function readTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
     .update('\0')
     .update(ca ?? '')
     .digest('hex');
+  if (known && known.fingerprint === fingerprint) return known;
   const material: TlsMaterial = ca ? { cert, key, ca, fingerprint } : { cert, key, fingerprint };
   try {
     createSecureContext(secureContextOptions(material));
@@ -100,11 +104,25 @@ export interface WatchTlsOptions {
   readonly pollMs: number;
   readonly logger: Logger;
   readonly onReload?: (result: 'ok' | 'failed') => void;
+  /** Reads the files (default `readTlsMaterial`; tests count the reads). */
+  readonly read?: (files: TlsFiles, known: TlsMaterial) => Promise<TlsMaterial>;
+}
+
+/**
+ * Whether a change seen in a watched folder can concern the TLS files: one of their names, or a
+ * Kubernetes secret volume's `..data` / `..<timestamp>` swap. Other files in the same folder
+ * (anything else written there, perhaps many times a second) are ignored; the poll is the backstop.
+ */
+export function isTlsChange(filename: string | Buffer | null, names: ReadonlySet<string>): boolean {
+  if (filename === null) return true; // the platform did not say which file: assume ours
+  const name = filename.toString();
+  return names.has(name) || name.startsWith('..');
 }
 
 /** Watches the TLS files and applies changed material. */
 export function watchTls(options: WatchTlsOptions): TlsWatcher {
   const { files, logger } = options;
+  const read = options.read ?? readTlsMaterial;
   let material = options.initial;
   let loadedAt = new Date();
   let running: Promise<boolean> | undefined;
@@ -113,7 +131,7 @@ export function watchTls(options: WatchTlsOptions): TlsWatcher {
 
   const reloadOnce = async (): Promise<boolean> => {
     try {
-      const next = await readTlsMaterial(files);
+      const next = await read(files, material);
       if (next.fingerprint === material.fingerprint) return false;
       options.apply(next);
       material = next;
@@ -147,15 +165,15 @@ export function watchTls(options: WatchTlsOptions): TlsWatcher {
     debounce.unref();
   };
 
-  const dirs = new Set(
-    [files.certFile, files.keyFile, files.clientCaFile]
-      .filter((f): f is string => !!f)
-      .map((f) => path.dirname(path.resolve(f))),
-  );
+  const paths = [files.certFile, files.keyFile, files.clientCaFile].filter((f): f is string => !!f);
+  const dirs = new Set(paths.map((f) => path.dirname(path.resolve(f))));
+  const names = new Set(paths.map((f) => path.basename(f)));
   const watchers: FSWatcher[] = [];
   for (const dir of dirs) {
     try {
-      const w = watch(dir, { persistent: false }, schedule);
+      const w = watch(dir, { persistent: false }, (_event, filename) => {
+        if (isTlsChange(filename, names)) schedule();
+      });
       w.on('error', () => {}); // the poll below still catches changes
       watchers.push(w);
     } catch (err) {

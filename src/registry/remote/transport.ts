@@ -209,6 +209,10 @@ export class Transport {
             ? null
             : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength),
         signal: req.signal,
+        // undici closes a connection after every HEAD unless told not to (undici#258, for servers
+        // that send a body with HEAD); registries answer HEAD properly, and closing would cost every
+        // resolve a new connection (a cold batch of 100 images opened 100)
+        ...(req.method === 'HEAD' ? { reset: false } : {}),
       });
       event(res.statusCode);
       return { status: res.statusCode, headers: res.headers, body: res.body, url };
