@@ -137,6 +137,12 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
       const local = await readMemory<T>(key);
       return local !== undefined ? local : await readRedis<T>(key);
     },
+    peek<T>(key: string): T | undefined {
+      const value = memory.peek<T>(key);
+      // a miss is counted by the getOrCompute that follows it
+      if (value !== undefined) observer.lookup?.('memory', true);
+      return value;
+    },
     async set<T>(key: string, value: T, ttlMs: number): Promise<void> {
       await writeBoth(key, value, resolveTtl(ttlMs, value, defaultTtlMs));
     },

@@ -33,6 +33,7 @@ export interface MemoryCacheStats {
 }
 
 export type MemoryCache = Cache & {
+  peek<T>(key: string): T | undefined;
   stats(): MemoryCacheStats;
   /** Drops every entry (in-flight computations finish but are not stored). */
   clear(): void;
@@ -101,6 +102,12 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): MemoryCache
   return {
     async get<T>(key: string): Promise<T | undefined> {
       return read(key)?.value as T | undefined;
+    },
+    peek<T>(key: string): T | undefined {
+      // a miss is not counted: the caller goes on to getOrCompute, which counts it
+      const entry = lru.get(key);
+      if (entry) hits++;
+      return entry?.value as T | undefined;
     },
     async set<T>(key: string, value: T, ttlMs: number): Promise<void> {
       store(key, value, resolveTtl(ttlMs, value, defaultTtlMs));

@@ -12,4 +12,10 @@ export interface Cache {
    * `ttlMs(value)` lets the caller keep negative results for a shorter time; 0 means do not cache.
    */
   getOrCompute<T>(key: string, ttlMs: number | ((value: T) => number), compute: () => Promise<T>): Promise<T>;
+  /**
+   * Optional synchronous read of the in-process layer only (no I/O, counted like `get`): the
+   * server's warm path answers a hit without a promise per key. Undefined on a miss (not counted:
+   * the caller's getOrCompute counts it), or when the value lives only in a shared layer.
+   */
+  peek?<T>(key: string): T | undefined;
 }

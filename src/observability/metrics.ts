@@ -31,12 +31,20 @@ export interface ServerMetrics {
   freshDecision(decision: Decision): void;
   /** One image decided (fresh or cached). */
   decision(decision: Decision, seconds: number): void;
+  /**
+   * One image answered from the in-process cache on the warm path: counted as a cache hit and a
+   * verification (not timed: nothing was verified). Plain counters, added to the Prometheus ones
+   * when scraped, so a warm request does no prom-client work per image.
+   */
+  cachedDecision(decision: Decision): void;
   /** One image could not be decided (`timeout`, `error`). */
   imageError(kind: 'timeout' | 'error'): void;
   /** The request budget ran out before every image was decided. */
   deadlineExpired(endpoint: string): void;
   /** A request refused for load (503) or limits (413/400). */
-  rejected(reason: 'overload' | 'too-many-keys' | 'body-too-large' | 'malformed' | 'client-certificate'): void;
+  rejected(
+    reason: 'overload' | 'too-many-keys' | 'body-too-large' | 'malformed' | 'client-certificate',
+  ): void;
   /** Decision cache lookups as the server sees them (the ATCR counters). */
   decisionCache(hit: boolean): void;
   readonly cacheObserver: CacheObserver;
@@ -63,9 +71,26 @@ export function createServerMetrics(options: { defaults?: boolean } = {}): Serve
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
     registers: r,
   });
+  // warm-path counts, folded into the counters below when they are collected (scraped)
+  const pending = { hits: 0, verified: 0, failed: 0, decisions: new Map<string, number>() };
+  const flush = (): void => {
+    if (pending.hits > 0) cacheHits.inc(pending.hits);
+    if (pending.verified > 0) verifications.inc({ result: 'verified' }, pending.verified);
+    if (pending.failed > 0) verifications.inc({ result: 'failed' }, pending.failed);
+    for (const [key, n] of pending.decisions) {
+      const [allowed = 'false', mode = 'enforce'] = key.split('|');
+      decisions.inc({ allowed, mode }, n);
+    }
+    pending.hits = 0;
+    pending.verified = 0;
+    pending.failed = 0;
+    pending.decisions.clear();
+  };
+
   const verifications = new Counter({
     name: 'atcr_provider_verifications_total',
     help: 'Image verifications by result (verified, failed, error)',
+    collect: flush,
     labelNames: ['result'],
     registers: r,
   });
@@ -78,6 +103,7 @@ export function createServerMetrics(options: { defaults?: boolean } = {}): Serve
   const cacheHits = new Counter({
     name: 'atcr_provider_cache_hits_total',
     help: 'Decision cache hits',
+    collect: flush,
     registers: r,
   });
   const cacheMisses = new Counter({
@@ -101,6 +127,7 @@ export function createServerMetrics(options: { defaults?: boolean } = {}): Serve
   const decisions = new Counter({
     name: 'vouch_decisions_total',
     help: 'Decisions by result and mode',
+    collect: flush,
     labelNames: ['allowed', 'mode'],
     registers: r,
   });
@@ -166,17 +193,44 @@ export function createServerMetrics(options: { defaults?: boolean } = {}): Serve
     }
   };
 
+  const allowedKeys = { enforce: 'true|enforce', audit: 'true|audit' } as const;
+  const deniedKeys = { enforce: 'false|enforce', audit: 'false|audit' } as const;
+  // the warm path counts every image of every request: label sets are hashed once, not per call
+  const verifiedChild = verifications.labels({ result: 'verified' });
+  const failedChild = verifications.labels({ result: 'failed' });
+  const requestChildren = {
+    success: requests.labels({ status: 'success' }),
+    failure: requests.labels({ status: 'failure' }),
+  };
+  const children = new Map<string, { inc(): void }>();
+  const child = (key: string, make: () => { inc(): void }) => {
+    let c = children.get(key);
+    if (!c) {
+      c = make();
+      children.set(key, c);
+    }
+    return c;
+  };
+
   return {
     registry,
     request(endpoint, status, seconds) {
-      requests.inc({ status });
+      requestChildren[status].inc();
       requestDuration.observe(seconds);
-      endpointRequests.inc({ endpoint, status });
+      child(`e|${endpoint}|${status}`, () => endpointRequests.labels({ endpoint, status })).inc();
     },
     decision(decision, seconds) {
-      verifications.inc({ result: decision.verified ? 'verified' : 'failed' });
+      (decision.verified ? verifiedChild : failedChild).inc();
       verificationDuration.observe(seconds);
-      decisions.inc({ allowed: String(decision.allowed), mode: decision.mode });
+      const allowed = decision.allowed ? 'true' : 'false';
+      child(`d|${allowed}|${decision.mode}`, () => decisions.labels({ allowed, mode: decision.mode })).inc();
+    },
+    cachedDecision(decision) {
+      pending.hits++;
+      if (decision.verified) pending.verified++;
+      else pending.failed++;
+      const key = decision.allowed ? allowedKeys[decision.mode] : deniedKeys[decision.mode];
+      pending.decisions.set(key, (pending.decisions.get(key) ?? 0) + 1);
     },
     imageError(kind) {
       verifications.inc({ result: 'error' });

@@ -59,10 +59,22 @@ export interface DecisionServiceOptions {
 }
 
 export interface DecisionService {
-  /** Decides `reference` (already stripped of any `[namespace]` prefix) within `signal`. */
+  /**
+   * Decides `reference` (already stripped of any `[namespace]` prefix) within `signal`. The
+   * decision may be shared with other keys naming the same image (its `reference` is the key that
+   * computed it); treat it as immutable.
+   */
   decide(reference: string, signal: AbortSignal): Promise<KeyResult>;
+  /**
+   * The warm path: the decision for `reference` when both its tag resolution and its decision are
+   * in the in-process cache, synchronously (no promise, no registry); undefined otherwise, and
+   * the caller goes on to `decide`. Counted in metrics like a cached `decide`.
+   */
+  peek(reference: string): KeyResult | undefined;
   /** Resolves `reference` to `name@digest` within `signal`. */
   pin(reference: string, signal: AbortSignal): Promise<{ reference: string; digest: string } | KeyResult>;
+  /** `pin` answered synchronously (a digest reference, or a cached resolution); undefined otherwise. */
+  peekPin(reference: string): { reference: string; digest: string } | KeyResult | undefined;
 }
 
 const hasInconclusive = (reports: readonly Report[]): boolean =>
@@ -102,6 +114,8 @@ export function errorResult(err: unknown, signal: AbortSignal): KeyResult {
   const code = e.code === 'DEADLINE_EXCEEDED' || e.code === 'ABORTED' ? 'timeout' : e.code;
   return { kind: 'error', code, message: `${code}: ${e.message}`, transient };
 }
+
+const NEVER_ABORTED = new AbortController().signal;
 
 export function createDecisionService(options: DecisionServiceOptions): DecisionService {
   const { engine, cache, metrics, logger } = options;
@@ -151,7 +165,19 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
     return decision;
   };
 
+  const decisionKey = (resolution: Resolution): string =>
+    `decision:${engine.generation}:${resolution.name}@${resolution.digest}`;
+
   return {
+    peek(reference) {
+      if (!options.cacheEnabled || options.resolveTtlMs <= 0 || !cache.peek) return undefined;
+      const resolution = cache.peek<Resolution>(`resolve:${reference}`);
+      if (!resolution) return undefined;
+      const decision = cache.peek<Decision>(decisionKey(resolution));
+      if (!decision) return undefined;
+      metrics.cachedDecision(decision);
+      return { kind: 'decision', decision, cached: true };
+    },
     async decide(reference, signal) {
       const started = performance.now();
       try {
@@ -161,7 +187,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
           const { resolution, subject } = await resolve(reference);
           if (!options.cacheEnabled)
             return { decision: await compute(reference, resolution, subject), cached: false };
-          const key = `decision:${engine.generation}:${resolution.name}@${resolution.digest}`;
+          const key = decisionKey(resolution);
           let fresh = false;
           const decision = await cache.getOrCompute<Decision>(key, decisionTtl, () => {
             fresh = true;
@@ -172,9 +198,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
         const { decision, cached } = await raceSignal(work, signal);
         metrics.decisionCache(cached);
         metrics.decision(decision, (performance.now() - started) / 1000);
-        // a shared or cached decision names the key that asked for it
-        const mine = decision.reference === reference ? decision : { ...decision, reference };
-        return { kind: 'decision', decision: mine, cached };
+        return { kind: 'decision', decision, cached };
       } catch (err) {
         const result = errorResult(err, signal);
         if (result.kind === 'error') {
@@ -182,6 +206,22 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
           logger.warn({ image: reference, error: result.message }, 'image not decided');
         }
         return result;
+      }
+    },
+    peekPin(reference) {
+      const resolution =
+        options.cacheEnabled && options.resolveTtlMs > 0
+          ? cache.peek?.<Resolution>(`resolve:${reference}`)
+          : undefined;
+      if (resolution)
+        return { reference: `${resolution.name}@${resolution.digest}`, digest: resolution.digest };
+      try {
+        const parsed = parseReference(reference);
+        return parsed.digest
+          ? { reference: pinnedReference(parsed, parsed.digest), digest: parsed.digest }
+          : undefined;
+      } catch (err) {
+        return errorResult(err, NEVER_ABORTED);
       }
     },
     async pin(reference, signal) {

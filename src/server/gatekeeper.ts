@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { startBudget } from './budget.js';
 import type { DecisionService, KeyResult } from './decisions.js';
-import { gatekeeperValue } from './values.js';
+import { gatekeeperValueParts } from './values.js';
 
 const providerRequestSchema = z.object({
   apiVersion: z
@@ -64,23 +64,47 @@ export interface GatekeeperRouteOptions {
 
 type Mode = 'verify' | 'mutate';
 
+/**
+ * The keys of a well-formed ProviderRequest, checked by hand (the warm path answers thousands of
+ * requests a second); undefined for anything else, which zod then explains.
+ */
+function wellFormedKeys(body: unknown): string[] | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const b = body as Record<string, unknown>;
+  if (b.kind !== 'ProviderRequest') return undefined;
+  if (
+    b.apiVersion !== 'externaldata.gatekeeper.sh/v1beta1' &&
+    b.apiVersion !== 'externaldata.gatekeeper.sh/v1alpha1'
+  )
+    return undefined;
+  const request = b.request;
+  if (typeof request !== 'object' || request === null) return undefined;
+  const keys = (request as Record<string, unknown>).keys;
+  if (!Array.isArray(keys)) return undefined;
+  for (const key of keys) if (typeof key !== 'string') return undefined;
+  return keys as string[];
+}
+
 /** Parses a ProviderRequest body, or answers with a systemError and returns undefined. */
 function parseRequest(
   body: unknown,
   reply: FastifyReply,
   opts: GatekeeperRouteOptions,
 ): string[] | undefined {
-  const parsed = providerRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    opts.metrics.rejected('malformed');
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.join('.') || 'body';
-    void reply
-      .code(400)
-      .send(systemErrorResponse(`not a ProviderRequest: ${where}: ${issue?.message ?? 'invalid'}`));
-    return undefined;
+  let keys = wellFormedKeys(body);
+  if (!keys) {
+    const parsed = providerRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      opts.metrics.rejected('malformed');
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.join('.') || 'body';
+      void reply
+        .code(400)
+        .send(systemErrorResponse(`not a ProviderRequest: ${where}: ${issue?.message ?? 'invalid'}`));
+      return undefined;
+    }
+    keys = parsed.data.request.keys;
   }
-  const { keys } = parsed.data.request;
   if (keys.length > opts.maxKeys) {
     opts.metrics.rejected('too-many-keys');
     void reply
@@ -91,10 +115,32 @@ function parseRequest(
   return keys;
 }
 
-const errorItem = (key: string, r: Extract<KeyResult, { kind: 'error' }>): ProviderItem => ({
-  key,
-  error: r.message,
+/**
+ * One answered image, serialised: the item's UTF-8 JSON after its key (`,"value":…}` or
+ * `,"error":…}`) as buffers, so duplicate keys share it and the response is assembled by copying.
+ */
+interface Answer {
+  readonly rest: readonly Buffer[];
+  readonly transient: boolean;
+}
+
+const RESPONSE_HEAD = Buffer.from(
+  '{"apiVersion":"externaldata.gatekeeper.sh/v1beta1","kind":"ProviderResponse","response":{"idempotent":true,"items":[',
+);
+const FIRST_KEY = Buffer.from('{"key":');
+const NEXT_KEY = Buffer.from(',{"key":');
+const VALUE = Buffer.from(',"value":');
+const ITEM_END = Buffer.from('}');
+const ITEMS_END = Buffer.from(']');
+const RESPONSE_END = Buffer.from('}}');
+
+const errorAnswer = (r: Extract<KeyResult, { kind: 'error' }>): Answer => ({
+  rest: [Buffer.from(`,"error":${JSON.stringify(r.message)}}`)],
+  transient: r.transient,
 });
+
+/** The image of a key: Ratify's `[namespace]` prefix stripped. */
+const imageOf = (key: string): string => (key.charCodeAt(0) === 91 /* [ */ ? splitKey(key).image : key);
 
 /** Registers the Gatekeeper routes. */
 export function registerGatekeeperRoutes(app: FastifyInstance, opts: GatekeeperRouteOptions): void {
@@ -102,58 +148,72 @@ export function registerGatekeeperRoutes(app: FastifyInstance, opts: GatekeeperR
     const started = performance.now();
     const keys = parseRequest(request.body, reply, opts);
     if (!keys) return reply;
-    const budget = startBudget(mode === 'verify' ? opts.validateMs : opts.mutateMs);
-    try {
-      // one computation per distinct image within the request; every key still gets its own item
-      const perImage = new Map<string, Promise<ProviderItem>>();
-      let transient = 0;
-      const answer = async (image: string): Promise<ProviderItem> => {
-        if (mode === 'mutate') {
-          const pinned = await opts.decisions.pin(image, budget.signal);
-          if ('kind' in pinned) {
-            if (pinned.kind === 'error' && pinned.transient) transient++;
-            return pinned.kind === 'error'
-              ? errorItem('', pinned)
-              : { key: '', error: 'internal: unexpected result' };
-          }
-          return { key: '', value: pinned.reference };
-        }
-        const result = await opts.decisions.decide(image, budget.signal);
-        if (result.kind === 'error') {
-          if (result.transient) transient++;
-          return errorItem('', result);
-        }
-        return { key: '', value: gatekeeperValue(result.decision, request.id) };
-      };
-      const items = await Promise.all(
-        keys.map(async (key) => {
-          const { image } = splitKey(key);
-          let pending = perImage.get(image);
-          if (!pending) {
-            pending = answer(image);
-            perImage.set(image, pending);
-          }
-          return { ...(await pending), key };
-        }),
-      );
-      if (budget.signal.aborted) opts.metrics.deadlineExpired(mode);
-      const response: ProviderResponse = {
-        apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
-        kind: 'ProviderResponse',
-        response: { idempotent: true, items },
-      };
-      if (transient > 0) {
-        response.response.systemError = `${transient} of ${perImage.size} images could not be decided (timeout or registry unavailable); see the items' errors`;
-      }
-      opts.metrics.request(
-        `gatekeeper-${mode}`,
-        transient > 0 ? 'failure' : 'success',
-        (performance.now() - started) / 1000,
-      );
-      return reply.code(200).send(response);
-    } finally {
-      budget.dispose();
+    const traceId = Buffer.from(JSON.stringify(request.id));
+    const valueAnswer = (result: KeyResult): Answer => {
+      if (result.kind === 'error') return errorAnswer(result);
+      const [before, after] = gatekeeperValueParts(result.decision);
+      return { rest: [VALUE, before, traceId, after, ITEM_END], transient: false };
+    };
+    const pinAnswer = (pinned: Awaited<ReturnType<DecisionService['pin']>>): Answer => {
+      if (!('kind' in pinned))
+        return { rest: [Buffer.from(`,"value":${JSON.stringify(pinned.reference)}}`)], transient: false };
+      return pinned.kind === 'error'
+        ? errorAnswer(pinned)
+        : { rest: [Buffer.from(',"error":"internal: unexpected result"}')], transient: false };
+    };
+
+    // one answer per distinct image; the warm path answers from the in-process cache, synchronously
+    const answers = new Map<string, Answer>();
+    const missing = new Set<string>();
+    for (const key of keys) {
+      const image = imageOf(key);
+      if (answers.has(image) || missing.has(image)) continue;
+      const hit = mode === 'verify' ? opts.decisions.peek(image) : opts.decisions.peekPin(image);
+      if (hit === undefined) missing.add(image);
+      else answers.set(image, 'kind' in hit ? valueAnswer(hit) : pinAnswer(hit));
     }
+    if (missing.size > 0) {
+      const elapsed = performance.now() - started;
+      const budget = startBudget(
+        Math.max(1, (mode === 'verify' ? opts.validateMs : opts.mutateMs) - elapsed),
+      );
+      try {
+        await Promise.all(
+          [...missing].map(async (image) => {
+            answers.set(
+              image,
+              mode === 'verify'
+                ? valueAnswer(await opts.decisions.decide(image, budget.signal))
+                : pinAnswer(await opts.decisions.pin(image, budget.signal)),
+            );
+          }),
+        );
+        if (budget.signal.aborted) opts.metrics.deadlineExpired(mode);
+      } finally {
+        budget.dispose();
+      }
+    }
+
+    let transient = 0;
+    for (const answer of answers.values()) if (answer.transient) transient++;
+    const chunks: Buffer[] = [RESPONSE_HEAD];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      chunks.push(i === 0 ? FIRST_KEY : NEXT_KEY, Buffer.from(JSON.stringify(key)));
+      for (const part of (answers.get(imageOf(key)) as Answer).rest) chunks.push(part);
+    }
+    chunks.push(ITEMS_END);
+    if (transient > 0) {
+      const systemError = `${transient} of ${answers.size} images could not be decided (timeout or registry unavailable); see the items' errors`;
+      chunks.push(Buffer.from(`,"systemError":${JSON.stringify(systemError)}`));
+    }
+    chunks.push(RESPONSE_END);
+    opts.metrics.request(
+      `gatekeeper-${mode}`,
+      transient > 0 ? 'failure' : 'success',
+      (performance.now() - started) / 1000,
+    );
+    return reply.code(200).type('application/json; charset=utf-8').send(Buffer.concat(chunks));
   };
   for (const prefix of ['/gatekeeper/v1', '/ratify/gatekeeper/v1']) {
     app.post(`${prefix}/verify`, handle('verify'));

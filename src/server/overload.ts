@@ -45,23 +45,26 @@ export function installOverloadProtection(app: FastifyInstance, options: Overloa
   const perClient = new Map<string, number>();
   let inflight = 0;
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (exempt.has(request.url.split('?')[0] ?? '')) return;
+  // callback-style hooks: no promise per request on the warm path
+  app.addHook('onRequest', (request, reply, done) => {
+    if (exempt.has(request.url.split('?')[0] ?? '')) return done();
     const client = clientOf(request);
     const mine = perClient.get(client) ?? 0;
     if (inflight >= options.maxInflight || mine >= options.perClientConcurrency) {
       options.metrics.rejected('overload');
       request.log.warn({ client: client.slice(0, 24), inflight, mine }, 'overloaded: 503');
-      return reply
+      reply
         .code(503)
         .header('retry-after', String(options.retryAfterSeconds))
         .send({ error: 'overloaded: too many requests in flight; retry later' });
+      return;
     }
     inflight++;
     perClient.set(client, mine + 1);
     (request as unknown as Record<symbol, string>)[tracked] = client;
+    done();
   });
-  const release = async (request: FastifyRequest) => {
+  const release = (request: FastifyRequest): void => {
     const client = (request as unknown as Record<symbol, string | undefined>)[tracked];
     if (client === undefined) return;
     (request as unknown as Record<symbol, string | undefined>)[tracked] = undefined;
@@ -70,7 +73,13 @@ export function installOverloadProtection(app: FastifyInstance, options: Overloa
     if (left <= 0) perClient.delete(client);
     else perClient.set(client, left);
   };
-  app.addHook('onResponse', release);
-  app.addHook('onRequestAbort', release);
+  app.addHook('onResponse', (request, _reply, done) => {
+    release(request);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    release(request);
+    done();
+  });
   return () => inflight;
 }

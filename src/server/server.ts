@@ -56,6 +56,9 @@ function tlsFilesOf(config: ServerConfig): TlsFiles | undefined {
   return clientCaFile ? { certFile, keyFile, clientCaFile } : { certFile, keyFile };
 }
 
+/** A request slower than this is logged at info (others at debug). */
+const SLOW_REQUEST_MS = 1000;
+
 /** Paths served without a client certificate under mTLS: probes and scraping only, no decisions. */
 const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
 
@@ -64,17 +67,16 @@ const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
  * certificate that verified against the configured client CA (reloaded with it); others get 401.
  */
 function requireClientCertificates(app: FastifyInstance, metrics: ServerMetrics): void {
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (OPEN_PATHS.has(path)) return;
+  app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket as TLSSocket;
-    if (socket.authorized === true) return;
+    if (socket.authorized === true) return done();
+    const path = request.url.split('?')[0] ?? '';
+    if (OPEN_PATHS.has(path)) return done();
     metrics.rejected('client-certificate');
     const why = socket.getPeerCertificate?.()?.subject
       ? `client certificate not trusted: ${String(socket.authorizationError)}`
       : 'a client certificate signed by the configured client CA is required';
-    if (/^\/(ratify\/)?gatekeeper\//.test(path)) return reply.code(401).send(systemErrorResponse(why));
-    return reply.code(401).send({ error: why });
+    reply.code(401).send(/^\/(ratify\/)?gatekeeper\//.test(path) ? systemErrorResponse(why) : { error: why });
   });
 }
 
@@ -148,18 +150,21 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
     }
     return reply.code(status).send({ error: message });
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.url === '/health' || request.url === '/metrics' || request.url === '/ready') return;
-    logger.info(
-      {
-        reqId: request.id,
-        method: request.method,
-        url: request.url,
-        status: reply.statusCode,
-        duration: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
+  // one line per request at debug, at info when it failed or was slow: at thousands of warm
+  // requests a second a synchronous log write each would cost more than answering them
+  app.addHook('onResponse', (request, reply, done) => {
+    if (OPEN_PATHS.has(request.url)) return done();
+    const duration = reply.elapsedTime;
+    const line = {
+      reqId: request.id,
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      duration: Math.round(duration),
+    };
+    if (reply.statusCode >= 400 || duration >= SLOW_REQUEST_MS) logger.info(line, 'request');
+    else logger.debug(line, 'request');
+    done();
   });
 
   const { validateMs, mutateMs } = config.budgets;

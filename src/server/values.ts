@@ -86,6 +86,29 @@ export function gatekeeperValue(decision: Decision, traceID: string): Gatekeeper
   };
 }
 
+/** Stands in for the trace id while a value is serialised once; split out again below. */
+const TRACE_MARK = '\u0000vouch-trace-id\u0000';
+const TRACE_MARK_JSON = JSON.stringify(TRACE_MARK);
+const serialised = new WeakMap<Decision, readonly [Buffer, Buffer]>();
+
+/**
+ * `JSON.stringify(gatekeeperValue(decision, traceID))` as UTF-8, in two parts that go either side
+ * of `JSON.stringify(traceID)`. The warm path serves one cached decision to many requests: its value
+ * is serialised and encoded once (kept as long as the decision object lives, i.e. while it is
+ * cached) and only the trace id differs per request. The fields before `traceID` are booleans and
+ * fixed words, so the mark found first is the one put there.
+ */
+export function gatekeeperValueParts(decision: Decision): readonly [Buffer, Buffer] {
+  let parts = serialised.get(decision);
+  if (!parts) {
+    const json = JSON.stringify(gatekeeperValue(decision, TRACE_MARK));
+    const at = json.indexOf(TRACE_MARK_JSON);
+    parts = [Buffer.from(json.slice(0, at)), Buffer.from(json.slice(at + TRACE_MARK_JSON.length))];
+    serialised.set(decision, parts);
+  }
+  return parts;
+}
+
 export interface ProvideEntry {
   image: string;
   verified: boolean;

@@ -77,6 +77,17 @@ describe('memory cache', () => {
       assert.equal(cache.stats().bytes, 0);
     });
 
+    it('peeks synchronously, counting hits but not misses, and never returns an expired entry', async () => {
+      const cache = createMemoryCache();
+      await cache.set('k', { v: 1 }, 30);
+      assert.deepEqual(cache.peek('k'), { v: 1 });
+      assert.equal(cache.peek('absent'), undefined);
+      assert.equal(cache.stats().hits, 1);
+      assert.equal(cache.stats().misses, 0);
+      await new Promise((r) => setTimeout(r, 60));
+      assert.equal(cache.peek('k'), undefined);
+    });
+
     it('refuses nonsensical bounds', () => {
       assert.throws(() => createMemoryCache({ maxEntries: 0 }), RangeError);
       assert.throws(() => createMemoryCache({ maxBytes: -1 }), RangeError);

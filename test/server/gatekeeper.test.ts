@@ -122,6 +122,47 @@ describe('vouch server (HTTPS + mTLS, real registry, real engine)', { timeout: 9
     });
   });
 
+  describe('when the same images are asked again (the warm path)', () => {
+    it("answers from the cache exactly as before, with this request's trace id, and counts the hits", async () => {
+      const keys = [
+        `${registry.host}/app:signed`,
+        `[default]${registry.host}/app:signed`,
+        `${registry.host}/app:unsigned`,
+      ];
+      const hitsOf = async () =>
+        Number(
+          /^atcr_provider_cache_hits_total (\d+)/m.exec((await client.get(`${vouch.url}/metrics`)).text)?.[1],
+        );
+      const ask = async () => {
+        const res = await client.post(`${vouch.url}/gatekeeper/v1/verify`, {
+          apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
+          kind: 'ProviderRequest',
+          request: { keys },
+        });
+        assert.equal(res.status, 200);
+        assert.match(String(res.headers['content-type']), /^application\/json/);
+        return (res.json as ProviderResponse).response.items as Array<{
+          key: string;
+          value: { traceID: string };
+        }>;
+      };
+      const first = await ask();
+      const hitsBefore = await hitsOf();
+      const second = await ask();
+      assert.equal((await hitsOf()) - hitsBefore, 2, 'two distinct images answered from the cache');
+      assert.deepEqual(
+        second.map((i) => i.key),
+        keys,
+      );
+      const traces = new Set(second.map((i) => i.value.traceID));
+      assert.equal(traces.size, 1, 'one trace id per request');
+      assert.notEqual(second[0]?.value.traceID, first[0]?.value.traceID);
+      const withoutTrace = (items: typeof first) =>
+        items.map((i) => ({ ...i, value: { ...i.value, traceID: '' } }));
+      assert.deepEqual(withoutTrace(second), withoutTrace(first));
+    });
+  });
+
   describe('when Gatekeeper asks to mutate', () => {
     it('pins tags to digests, leaves digest references unchanged, and is idempotent', async () => {
       const expected = (await fixture('provider-response.mutate.json')) as ProviderResponse;
