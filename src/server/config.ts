@@ -13,6 +13,12 @@ export const serverConfigSchema = z
   .object({
     /** `HOST:PORT` to listen on. */
     listen: z.string().min(1).default('0.0.0.0:8443'),
+    /**
+     * `HOST:PORT` of a second, plain-HTTP listener serving only `/health`, `/ready` and `/metrics`
+     * (no decisions), for the kubelet's probes and Prometheus when the main port requires client
+     * certificates (mTLS). Off unless set.
+     */
+    probeListen: z.string().min(1).optional(),
     tls: z
       .object({
         /** Server certificate chain (PEM); reloaded when the file changes. */

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpsServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { LayeredCacheStatus } from '../cache/layered.js';
 import type { Cache } from '../cache/types.js';
@@ -43,6 +42,8 @@ export interface VouchServer {
   /** Stops accepting, lets in-flight requests finish (new ones get 503), then closes. */
   close(): Promise<void>;
   readonly tls?: TlsWatcher;
+  /** URL of the plain-HTTP probe listener (`server.probeListen`), once listening. */
+  probeUrl(): Promise<string | undefined>;
 }
 
 function tlsFilesOf(config: ServerConfig): TlsFiles | undefined {
@@ -59,26 +60,8 @@ function tlsFilesOf(config: ServerConfig): TlsFiles | undefined {
 /** A request slower than this is logged at info (others at debug). */
 const SLOW_REQUEST_MS = 1000;
 
-/** Paths served without a client certificate under mTLS: probes and scraping only, no decisions. */
+/** Probe and scrape paths: not logged per request. */
 const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
-
-/**
- * Under mTLS every decision endpoint (Gatekeeper, /provide, admission) requires a client
- * certificate that verified against the configured client CA (reloaded with it); others get 401.
- */
-function requireClientCertificates(app: FastifyInstance, metrics: ServerMetrics): void {
-  app.addHook('onRequest', (request, reply, done) => {
-    const socket = request.raw.socket as TLSSocket;
-    if (socket.authorized === true) return done();
-    const path = request.url.split('?')[0] ?? '';
-    if (OPEN_PATHS.has(path)) return done();
-    metrics.rejected('client-certificate');
-    const why = socket.getPeerCertificate?.()?.subject
-      ? `client certificate not trusted: ${String(socket.authorizationError)}`
-      : 'a client certificate signed by the configured client CA is required';
-    reply.code(401).send(/^\/(ratify\/)?gatekeeper\//.test(path) ? systemErrorResponse(why) : { error: why });
-  });
-}
 
 /** Builds the server (does not listen yet). */
 export async function createServer(options: CreateServerOptions): Promise<VouchServer> {
@@ -99,11 +82,11 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
       ? {
           https: {
             ...secureContextOptions(initial),
-            // mTLS is checked per route (below), not in the handshake: the kubelet's probes, the
-            // container HEALTHCHECK and Prometheus reach /health, /ready and /metrics without a
-            // client certificate, while every decision endpoint requires one signed by the client CA
+            // mTLS in the handshake: no client certificate signed by the client CA, no connection,
+            // on every path. Probes and Prometheus use the plain-HTTP probe listener instead
+            // (`server.probeListen`), which serves no decisions.
             requestCert: initial.ca !== undefined,
-            rejectUnauthorized: false,
+            rejectUnauthorized: initial.ca !== undefined,
           },
         }
       : {}),
@@ -136,7 +119,6 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
   });
 
   installOverloadProtection(app, { ...config.limits, metrics });
-  if (initial?.ca !== undefined) requireClientCertificates(app, metrics);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status =
@@ -197,13 +179,21 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
     ...options.readiness,
   };
   registerHealthRoutes(app, { metrics, checks, draining: () => draining });
+  // the probe listener: plain HTTP, /health, /ready and /metrics only (never a decision)
+  const probes = config.probeListen ? (Fastify({ logger: false }) as unknown as FastifyInstance) : undefined;
+  if (probes) registerHealthRoutes(probes, { metrics, checks, draining: () => draining });
 
   return {
     app,
     metrics,
     ...(tls ? { tls } : {}),
+    async probeUrl() {
+      const address = probes?.server.address();
+      return typeof address === 'object' && address ? `http://${address.address}:${address.port}` : undefined;
+    },
     async listen(listen?: string) {
       const { host, port } = parseListen(listen ?? config.listen);
+      if (probes && config.probeListen) await probes.listen(parseListen(config.probeListen));
       await app.listen({ host, port });
       const address = app.server.address();
       const bound = typeof address === 'object' && address ? address.port : port;
@@ -214,6 +204,7 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
       draining = true;
       tls?.close();
       await app.close();
+      await probes?.close();
     },
   };
 }
