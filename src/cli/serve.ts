@@ -20,6 +20,7 @@ import {
 } from '../observability/metrics.js';
 import { parseServerConfig } from '../server/config.js';
 import { configFromEnv } from '../server/env.js';
+import { reexecWithServerNodeFlags } from '../server/node-flags.js';
 import { createServer } from '../server/server.js';
 import { addTrustOptions, trustFlagsFrom } from './trust-options.js';
 
@@ -77,6 +78,8 @@ export function register(program: Command): void {
     .option('--client-ca <file>', 'require client certificates signed by this CA (mTLS; Gatekeeper ca.crt)')
     .option('--insecure-http', 'serve plain HTTP (local use only)')
     .action(async (opts: ServeOptions) => {
+      // before anything else: V8's heap flags only apply at start (src/server/node-flags.ts)
+      reexecWithServerNodeFlags();
       let atprotoConfigured = Boolean(opts.atprotoPolicy);
       if (opts.config) {
         const { raw } = await readConfigInput(opts.config);

@@ -139,6 +139,25 @@ const errorAnswer = (r: Extract<KeyResult, { kind: 'error' }>): Answer => ({
   transient: r.transient,
 });
 
+/**
+ * Answers 200 with a JSON body given as buffers, without joining them: the views of cached values
+ * go to the socket as they are, corked into one write, and no response-sized buffer is left for
+ * the garbage collector (at 50,000 images a second that garbage was most of the server's RSS).
+ * Hijacking skips onSend (unused here); onResponse hooks still run when the response finishes.
+ */
+function sendJsonChunks(reply: FastifyReply, chunks: readonly Buffer[]): FastifyReply {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length });
+  res.cork();
+  for (const chunk of chunks) res.write(chunk);
+  res.uncork();
+  res.end();
+  return reply;
+}
+
 /** The image of a key: Ratify's `[namespace]` prefix stripped. */
 const imageOf = (key: string): string => (key.charCodeAt(0) === 91 /* [ */ ? splitKey(key).image : key);
 
@@ -213,7 +232,7 @@ export function registerGatekeeperRoutes(app: FastifyInstance, opts: GatekeeperR
       transient > 0 ? 'failure' : 'success',
       (performance.now() - started) / 1000,
     );
-    return reply.code(200).type('application/json; charset=utf-8').send(Buffer.concat(chunks));
+    return sendJsonChunks(reply, chunks);
   };
   for (const prefix of ['/gatekeeper/v1', '/ratify/gatekeeper/v1']) {
     app.post(`${prefix}/verify`, handle('verify'));

@@ -91,19 +91,28 @@ const TRACE_MARK = '\u0000vouch-trace-id\u0000';
 const TRACE_MARK_JSON = JSON.stringify(TRACE_MARK);
 const serialised = new WeakMap<Decision, readonly [Buffer, Buffer]>();
 
+/** UTF-8 bytes in memory of their own: a pooled Buffer would pin a shared 8 KiB slab while cached. */
+function ownBytes(text: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  bytes.write(text);
+  return bytes;
+}
+
 /**
  * `JSON.stringify(gatekeeperValue(decision, traceID))` as UTF-8, in two parts that go either side
  * of `JSON.stringify(traceID)`. The warm path serves one cached decision to many requests: its value
  * is serialised and encoded once (kept as long as the decision object lives, i.e. while it is
  * cached) and only the trace id differs per request. The fields before `traceID` are booleans and
- * fixed words, so the mark found first is the one put there.
+ * fixed words, so the mark found first is the one put there. Both parts are views of one buffer.
  */
 export function gatekeeperValueParts(decision: Decision): readonly [Buffer, Buffer] {
   let parts = serialised.get(decision);
   if (!parts) {
     const json = JSON.stringify(gatekeeperValue(decision, TRACE_MARK));
     const at = json.indexOf(TRACE_MARK_JSON);
-    parts = [Buffer.from(json.slice(0, at)), Buffer.from(json.slice(at + TRACE_MARK_JSON.length))];
+    const bytes = ownBytes(json.slice(0, at) + json.slice(at + TRACE_MARK_JSON.length));
+    const split = Buffer.byteLength(json.slice(0, at));
+    parts = [bytes.subarray(0, split), bytes.subarray(split)];
     serialised.set(decision, parts);
   }
   return parts;

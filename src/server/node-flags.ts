@@ -1,0 +1,58 @@
+/**
+ * Node flags for a long-running server. V8's defaults favour throughput on a big machine: under
+ * load the young generation grows to 2 × 64 MiB semi-spaces, and with a heap limit of gigabytes
+ * the old generation may grow to 4 × its live size before a full collection. A server keeping
+ * ~50 MiB of live objects sat at 300+ MiB RSS after 10,000 images (docs/performance.md, "(d)
+ * Memory"), over the Deployment's 256 MiB limit. Small semi-spaces and an old-space limit of
+ * 256 MiB (V8 then grows the heap by ×1.3 of what is live instead of ×4; far above what the
+ * bounded caches can hold) keep RSS near the live set at little cost to throughput.
+ * `--optimize-for-size` saves ~20 MiB more but costs ~40 % of warm throughput, so it is not a default.
+ *
+ * V8 reads these flags only at start-up, so `vouch serve` re-executes itself with them
+ * (`process.execve`: same pid, same stdio, same environment) before doing anything else, unless
+ * they were given already. `VOUCH_SERVE_NODE_FLAGS` replaces the list (empty: no re-execution).
+ */
+
+/** The flags `vouch serve` runs node with by default. */
+export const DEFAULT_SERVER_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=2',
+  '--max-old-space-size=256',
+];
+
+/** Set in the re-executed process so it never re-executes again. */
+const MARK = 'VOUCH_SERVE_REEXECUTED';
+
+/** The flags to run with, from `VOUCH_SERVE_NODE_FLAGS` (space-separated) or the defaults. */
+export function serverNodeFlags(env: NodeJS.ProcessEnv): string[] {
+  const given = env.VOUCH_SERVE_NODE_FLAGS;
+  if (given === undefined) return [...DEFAULT_SERVER_NODE_FLAGS];
+  return given.split(/\s+/).filter((f) => f.length > 0);
+}
+
+/**
+ * The argv to re-execute with, or undefined when there is nothing to add: already re-executed,
+ * no flags wanted, or every wanted flag's name already given on the command line or in NODE_OPTIONS.
+ */
+export function reexecArgv(
+  process_: Pick<NodeJS.Process, 'execPath' | 'execArgv' | 'argv' | 'env'>,
+): string[] | undefined {
+  if (process_.env[MARK] === '1') return undefined;
+  const present = [...process_.execArgv, ...(process_.env.NODE_OPTIONS ?? '').split(/\s+/)].map(
+    (f) => f.split('=')[0],
+  );
+  const missing = serverNodeFlags(process_.env).filter((f) => !present.includes(f.split('=')[0]));
+  if (missing.length === 0) return undefined;
+  return [process_.execPath, ...missing, ...process_.execArgv, ...process_.argv.slice(1)];
+}
+
+/**
+ * Re-executes the current process with the server's node flags (see above); returns only when
+ * no re-execution is needed or `process.execve` is not available (Node < 23.11: runs as is).
+ */
+export function reexecWithServerNodeFlags(): void {
+  const argv = reexecArgv(process);
+  const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never })
+    .execve;
+  if (!argv || typeof execve !== 'function') return;
+  execve.call(process, process.execPath, argv, { ...process.env, [MARK]: '1' });
+}
