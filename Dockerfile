@@ -11,7 +11,12 @@
 #   Kubernetes runAsNonRoot can check it);
 # - works with a read-only root filesystem: nothing is written outside /tmp at run time;
 # - nothing secret inside: TLS keys, client CA, config and trust material are mounted at
-#   /etc/vouch/... (see docs/getting-started.md and deploy/kubernetes/base).
+#   /etc/vouch/... (see docs/getting-started.md and deploy/kubernetes/base);
+# - two ports: 8443 serves decisions over HTTPS (mTLS when a client CA is given: then a client
+#   without a certificate is refused in the handshake, on every path); 8081 is the probe listener,
+#   plain HTTP with only /health, /ready and /metrics, turned on by `server.probeListen:
+#   0.0.0.0:8081` in vouch.yaml (the shipped vouch.yaml files set it) or by
+#   -e VOUCH_SERVER__PROBE_LISTEN=0.0.0.0:8081. The HEALTHCHECK below uses it.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -33,16 +38,18 @@ LABEL org.opencontainers.image.title="vouch" \
       org.opencontainers.image.description="Decides whether a container image may run: verifies notation, cosign and ATProto signatures; Gatekeeper external data provider and Kubernetes admission webhook." \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production \
-    HEALTHCHECK_URL=https://127.0.0.1:8443/health
+    HEALTHCHECK_URL=http://127.0.0.1:8081/health
 WORKDIR /app
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --from=build --chown=0:0 /src/dist/src ./dist/src
 COPY --chown=0:0 package.json ./
 RUN ln -s /app/dist/src/cli/main.js /usr/local/bin/vouch
 USER 1000:1000
-EXPOSE 8443
-# Liveness inside Docker: GET /health over HTTPS (the serving certificate is not checked here;
-# the probe only asks whether the process answers). No curl in the image: Node does it.
+EXPOSE 8443 8081
+# Liveness inside Docker: GET /health on the probe listener over plain HTTP (the main port may
+# demand a client certificate). HEALTHCHECK_URL may point elsewhere; for an https: URL the
+# serving certificate is not checked (the probe only asks whether the process answers).
+# No curl in the image: Node does it.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "const u=new URL(process.env.HEALTHCHECK_URL);(u.protocol==='http:'?require('node:http'):require('node:https')).get(u,{rejectUnauthorized:false,timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
 ENTRYPOINT ["vouch"]

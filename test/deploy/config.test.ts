@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
-import { parseServerConfig, serverConfigSchema } from '../../src/server/config.js';
+import { parseListen, parseServerConfig, serverConfigSchema } from '../../src/server/config.js';
 import { atcrTrustPolicySchema } from '../../src/verifiers/atproto/config.js';
 import { field, KUSTOMIZE, renderChart } from './manifests.js';
 
@@ -39,6 +39,9 @@ describe("deploy config against vouch's schemas", () => {
       for (const rule of parsed.data.policy.rules)
         assert.ok(rule.require.length > 0, `${rule.name} requires something`);
       assert.equal(parsed.data.policy.default, 'deny');
+      // the probe listener the Deployment's probes, the HEALTHCHECK and Prometheus use
+      assert.equal(server.probeListen, '0.0.0.0:8081');
+      assert.deepEqual(parseListen(server.probeListen), { host: '0.0.0.0', port: 8081 });
     });
   }
 

@@ -2,18 +2,17 @@
  * The container image, checked without a Docker engine (none runs on these machines or in CI):
  * the Dockerfile is parsed into instructions and held to the image's rules, the build context
  * allow-list (.dockerignore) is checked against every COPY, and the HEALTHCHECK command is run
- * with this Node against a real HTTPS server on loopback.
+ * with this Node against the probe listener of a real vouch server on loopback, serving the shipped
+ * base vouch.yaml with mTLS on its main port.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeSelfSignedCert } from '../helpers/self-signed.js';
-import { ROOT } from './manifests.js';
+import { KUSTOMIZE, ROOT } from './manifests.js';
+import { listenPort, type ServedConfig, serveShippedConfig } from './served.js';
 
 interface Instruction {
   op: string;
@@ -158,58 +157,68 @@ describe('Dockerfile', () => {
     }
   });
 
-  describe('HEALTHCHECK (run for real against loopback HTTPS)', () => {
-    let dir = '';
-    let server: Server | undefined;
-    let status = 200;
-    let port = 0;
+  describe('HEALTHCHECK (run for real against the probe listener of a real vouch server)', () => {
+    let served: ServedConfig | undefined;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'vouch-healthcheck-'));
-      writeSelfSignedCert(join(dir, 'key.pem'), join(dir, 'cert.pem'), '127.0.0.1');
-      const s = createServer(
-        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-        (req, res) => {
-          res.statusCode = req.url === '/health' ? status : 404;
-          res.end('{"status":"ok"}');
-        },
+      // the shipped base vouch.yaml and trust material, with mTLS on the main port (gatekeeper mode)
+      const trust = join(KUSTOMIZE, 'base', 'trust');
+      const files = Object.fromEntries(
+        readdirSync(trust).map((f) => [f, readFileSync(join(trust, f), 'utf8')]),
       );
-      server = s;
-      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-      port = (s.address() as AddressInfo).port;
+      served = await serveShippedConfig(
+        readFileSync(join(KUSTOMIZE, 'base', 'vouch.yaml'), 'utf8'),
+        files,
+        true,
+      );
     });
 
     after(async () => {
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      rmSync(dir, { recursive: true, force: true });
+      await served?.close();
     });
 
     function runHealthcheck(url: string): Promise<number> {
       const [cmd, ...args] = healthcheckArgv();
       assert.equal(cmd, 'node', 'the HEALTHCHECK uses Node, not curl');
+      const env = { ...process.env, HEALTHCHECK_URL: url };
       return new Promise((resolve) => {
-        const child = execFile(process.execPath, args, {
-          env: { ...process.env, HEALTHCHECK_URL: url },
-          timeout: 10_000,
-        });
+        const child = execFile(process.execPath, args, { env, timeout: 10_000 });
         child.on('exit', (code) => resolve(code ?? -1));
       });
     }
 
-    it('exits 0 when /health answers 200', async () => {
-      status = 200;
-      assert.equal(await runHealthcheck(`https://127.0.0.1:${port}/health`), 0);
+    it('defaults to the shipped probe listener: http://127.0.0.1:8081/health, a port the image exposes', () => {
+      const env = final
+        .filter((i) => i.op === 'ENV')
+        .map((i) => i.args)
+        .join(' ');
+      const url = new URL(/HEALTHCHECK_URL=(\S+)/.exec(env)?.[1] ?? '');
+      assert.equal(url.protocol, 'http:', 'plain HTTP: the main port may demand a client certificate');
+      assert.equal(url.pathname, '/health');
+      assert.equal(Number(url.port), listenPort(served?.shippedProbeListen ?? ''));
+      const exposed = final.filter((i) => i.op === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
+      assert.deepEqual(exposed.sort(), ['8081', '8443']);
+      // the image's CMD listens on 8443, the port the Deployment's https container port names
+      const cmd = JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? '[]') as string[];
+      assert.equal(cmd[cmd.indexOf('--listen') + 1], '0.0.0.0:8443');
     });
 
-    it('exits 1 when /health answers 503, and when nothing listens', async () => {
-      status = 503;
-      assert.equal(await runHealthcheck(`https://127.0.0.1:${port}/health`), 1);
-      server?.closeAllConnections();
+    it('exits 0 when the probe listener answers /health with 200', async () => {
+      assert.equal(await runHealthcheck(`${served?.probeUrl}/health`), 0);
+    });
+
+    it('exits 1 on the mTLS main port (no client certificate: refused in the handshake)', async () => {
+      assert.equal(await runHealthcheck(`${served?.mainUrl}/health`), 1);
+    });
+
+    it('exits 1 when the answer is not 200, and when nothing listens', async () => {
+      // a real non-200: the probe listener has no decision routes
+      assert.equal(await runHealthcheck(`${served?.probeUrl}/gatekeeper/v1/verify`), 1);
       const closed = createServer();
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const freePort = (closed.address() as AddressInfo).port;
       await new Promise<void>((resolve) => closed.close(() => resolve()));
-      assert.equal(await runHealthcheck(`https://127.0.0.1:${freePort}/health`), 1);
+      assert.equal(await runHealthcheck(`http://127.0.0.1:${freePort}/health`), 1);
     });
   });
 });

@@ -33,7 +33,12 @@ function deploymentShape(objects: K8sObject[]): unknown {
   for (const v of pod.volumes as Array<{ configMap?: { name: string } }>) {
     if (v.configMap) v.configMap.name = stripHash(v.configMap.name);
   }
-  return { replicas: field(d, 'spec', 'replicas'), selector: field(d, 'spec', 'selector'), pod };
+  return {
+    replicas: field(d, 'spec', 'replicas'),
+    selector: field(d, 'spec', 'selector'),
+    podMetadata: field(d, 'spec', 'template', 'metadata'),
+    pod,
+  };
 }
 
 function configData(objects: K8sObject[], name: string): Record<string, string> {
@@ -172,6 +177,16 @@ describe('Helm chart deploy/helm/vouch', () => {
         'vouch-system/vouch-serving',
       );
     }
+  });
+
+  it('probes.metricsFrom sets who may reach the probe listener (8081) in the NetworkPolicy', () => {
+    const peers = [
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } } },
+    ];
+    const objects = renderChart('gatekeeper-system', { probes: { metricsFrom: peers } });
+    const ingress = field(find(objects, 'NetworkPolicy', 'vouch'), 'spec', 'ingress') as unknown[];
+    assert.deepEqual(ingress[1], { from: peers, ports: [{ protocol: 'TCP', port: 8081 }] });
+    assert.equal(field(ingress[0], 'ports', 0, 'port'), 8443);
   });
 
   it('budgets and timeouts come from values and keep their order', () => {

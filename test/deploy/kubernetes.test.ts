@@ -1,7 +1,8 @@
 /**
  * deploy/kubernetes: every file parses, every overlay renders with `kubectl kustomize`, every
  * rendered object validates against its schema, and the objects hold the rules of issue 7
- * (restricted pods, probes, mTLS wiring, fail-closed webhooks, the timing chain).
+ * (restricted pods, probes on the plain-HTTP probe listener, metrics, mTLS wiring, fail-closed
+ * webhooks, the timing chain).
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -46,6 +47,12 @@ function budgets(objects: K8sObject[]): { validateMs: number; mutateMs: number }
   const b = field(parse(text as string), 'server', 'budgets') as { validateMs: number; mutateMs: number };
   assert.ok(b.validateMs > 0 && b.mutateMs > 0, 'budgets are set explicitly');
   return b;
+}
+
+/** The Service's decision port (the one named https, not the probe listener's). */
+function httpsPort(service: K8sObject): number | undefined {
+  const ports = field(service, 'spec', 'ports') as Array<{ name: string; port: number }>;
+  return ports.find((p) => p.name === 'https')?.port;
 }
 
 function container(objects: K8sObject[]): Record<string, unknown> {
@@ -171,14 +178,18 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  it('probes: liveness /health, readiness /ready, over HTTPS on the serving port', () => {
+  it('probes: startup and liveness /health, readiness /ready, over plain HTTP on the probes port (8081)', () => {
     for (const name of OVERLAYS) {
       const c = container(overlay(name));
-      assert.equal(field(c, 'livenessProbe', 'httpGet', 'path'), '/health');
-      assert.equal(field(c, 'readinessProbe', 'httpGet', 'path'), '/ready');
-      assert.equal(field(c, 'livenessProbe', 'httpGet', 'scheme'), 'HTTPS');
-      assert.equal(field(c, 'readinessProbe', 'httpGet', 'port'), 'https');
-      assert.deepEqual(c.ports, [{ name: 'https', containerPort: 8443, protocol: 'TCP' }]);
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+        assert.equal(field(c, probe, 'httpGet', 'scheme'), 'HTTP', `${name} ${probe}`);
+        assert.equal(field(c, probe, 'httpGet', 'port'), 'probes', `${name} ${probe}`);
+        assert.equal(field(c, probe, 'httpGet', 'path'), probe === 'readinessProbe' ? '/ready' : '/health');
+      }
+      assert.deepEqual(c.ports, [
+        { name: 'https', containerPort: 8443, protocol: 'TCP' },
+        { name: 'probes', containerPort: 8081, protocol: 'TCP' },
+      ]);
       const args = c.args as string[];
       const flag = (f: string) => args[args.indexOf(f) + 1];
       assert.equal(args[0], 'serve');
@@ -186,6 +197,33 @@ describe('deploy/kubernetes', () => {
       assert.equal(flag('--listen'), '0.0.0.0:8443');
       assert.equal(flag('--tls-cert'), '/etc/vouch/tls/tls.crt');
       assert.equal(flag('--tls-key'), '/etc/vouch/tls/tls.key');
+      // the probe listener is opened by the mounted vouch.yaml, not by a flag or an env override
+      const config = overlay(name).find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('vouch-config'),
+      );
+      assert.equal(
+        field(parse(field(config, 'data', 'vouch.yaml') as string), 'server', 'probeListen'),
+        '0.0.0.0:8081',
+      );
+      const env = (c.env as Array<{ name: string }>).map((e) => e.name);
+      assert.ok(!env.some((e) => /^VOUCH_SERVER__PROBE|^HEALTHCHECK_URL$/.test(e)), `${name}: ${env}`);
+    }
+  });
+
+  it('metrics: Prometheus annotations and the Service port "probes" point at the probe listener', () => {
+    for (const name of OVERLAYS) {
+      const deployment = find(overlay(name), 'Deployment', 'vouch');
+      assert.deepEqual(field(deployment, 'spec', 'template', 'metadata', 'annotations'), {
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/scheme': 'http',
+        'prometheus.io/port': '8081',
+        'prometheus.io/path': '/metrics',
+      });
+      const service = find(overlay(name), 'Service', 'vouch');
+      assert.deepEqual(field(service, 'spec', 'ports'), [
+        { name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' },
+        { name: 'probes', port: 8081, targetPort: 'probes', protocol: 'TCP' },
+      ]);
     }
   });
 
@@ -203,7 +241,7 @@ describe('deploy/kubernetes', () => {
     assert.ok(!(container(overlay('admission')).args as string[]).includes('--client-ca'));
   });
 
-  it('NetworkPolicy: ingress only from Gatekeeper pods (gatekeeper) or to 8443 (admission); egress DNS + 443', () => {
+  it('NetworkPolicy: 8443 only from Gatekeeper pods (gatekeeper) or from anywhere (admission); 8081 only from monitoring; egress DNS + 443', () => {
     const gk = find(overlay('gatekeeper'), 'NetworkPolicy', 'vouch');
     const from = field(gk, 'spec', 'ingress', 0, 'from', 0, 'podSelector', 'matchExpressions', 0) as {
       values: string[];
@@ -211,8 +249,14 @@ describe('deploy/kubernetes', () => {
     assert.deepEqual(from.values, ['controller-manager', 'audit-controller']);
     assert.equal(field(gk, 'spec', 'ingress', 0, 'ports', 0, 'port'), 8443);
     const adm = find(overlay('admission'), 'NetworkPolicy', 'vouch');
-    assert.equal(field(adm, 'spec', 'ingress', 0, 'ports', 0, 'port'), 8443);
-    for (const policy of [gk, adm]) {
+    assert.deepEqual(field(adm, 'spec', 'ingress', 0), { ports: [{ protocol: 'TCP', port: 8443 }] });
+    for (const policy of [gk, adm, find(overlay('ha'), 'NetworkPolicy', 'vouch')]) {
+      const ingress = field(policy, 'spec', 'ingress') as Array<Record<string, unknown>>;
+      assert.equal(ingress.length, 2, 'the decision port rule and the probe listener rule');
+      assert.deepEqual(ingress[1], {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ protocol: 'TCP', port: 8081 }],
+      });
       assert.deepEqual(field(policy, 'spec', 'policyTypes'), ['Ingress', 'Egress']);
       const ports = (field(policy, 'spec', 'egress') as Array<{ ports: Array<{ port: number }> }>).flatMap(
         (e) => e.ports.map((p) => p.port),
@@ -253,7 +297,7 @@ describe('deploy/kubernetes', () => {
     const objects = overlay('admission');
     const b = budgets(objects);
     const service = find(objects, 'Service', 'vouch');
-    const servicePort = field(service, 'spec', 'ports', 0, 'port');
+    const servicePort = httpsPort(service);
     const checks = [
       { kind: 'ValidatingWebhookConfiguration', path: '/admission/validate', budgetMs: b.validateMs },
       { kind: 'MutatingWebhookConfiguration', path: '/admission/mutate', budgetMs: b.mutateMs },
@@ -301,7 +345,7 @@ describe('deploy/kubernetes', () => {
     const service = find(objects, 'Service', 'vouch');
     for (const url of [verify, mutate]) {
       assert.equal(url.hostname, `${service.metadata.name}.${service.metadata.namespace}`);
-      assert.equal(Number(url.port || 443), field(service, 'spec', 'ports', 0, 'port'));
+      assert.equal(Number(url.port || 443), httpsPort(service));
     }
     assert.equal(verify.pathname, '/gatekeeper/v1/verify');
     assert.equal(mutate.pathname, '/gatekeeper/v1/mutate');
