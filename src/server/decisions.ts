@@ -9,7 +9,9 @@
  * not the deadline of the request that happened to start it: a request whose budget ends earlier
  * stops waiting (its key gets `timeout`), while the work completes and warms the cache for
  * Gatekeeper's retry (the computation deadline is the larger of 10 s and 4 × the validate budget).
- * Computations across all requests are bounded by `imageConcurrency`.
+ * Computations across all requests are bounded by `imageConcurrency`. Images are numbered as they
+ * start, and a registry host's waiting requests are served lowest number first, so under a
+ * registry-bound batch images finish one after another instead of all together at the end.
  *
  * Only decisions with no inconclusive report are cached (a timeout or an unreachable registry must
  * not be remembered as an answer); denials live `negativeTtlMs`, allows `ttlMs`.
@@ -21,6 +23,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { parseReference, pinnedReference } from '../reference/parse.js';
 import { createLimiter } from '../referrers/limit.js';
+import { withRegistryPriority } from '../registry/remote/priority.js';
 
 /** What the server needs of the engine (the real `Engine` satisfies it). */
 export interface DecisionEngine {
@@ -165,6 +168,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
     return decision;
   };
 
+  let nextPriority = 0;
   const decisionKey = (resolution: Resolution): string =>
     `decision:${engine.generation}:${resolution.name}@${resolution.digest}`;
 
@@ -183,7 +187,8 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       try {
         // image references only: a key must never name a local OCI layout (`oci:/path`)
         parseReference(reference);
-        const work = (async () => {
+        // registry requests of images started earlier go first (registry/remote/priority.ts)
+        const work = withRegistryPriority(nextPriority++, async () => {
           const { resolution, subject } = await resolve(reference);
           if (!options.cacheEnabled)
             return { decision: await compute(reference, resolution, subject), cached: false };
@@ -194,7 +199,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
             return compute(reference, resolution, subject);
           });
           return { decision, cached: !fresh };
-        })();
+        });
         const { decision, cached } = await raceSignal(work, signal);
         metrics.decisionCache(cached);
         metrics.decision(decision, (performance.now() - started) / 1000);
@@ -230,7 +235,10 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
         // a digest reference is already pinned: no registry round trip
         if (parsed.digest)
           return { reference: pinnedReference(parsed, parsed.digest), digest: parsed.digest };
-        const { resolution } = await raceSignal(resolve(reference), signal);
+        const { resolution } = await raceSignal(
+          withRegistryPriority(nextPriority++, () => resolve(reference)),
+          signal,
+        );
         return { reference: `${resolution.name}@${resolution.digest}`, digest: resolution.digest };
       } catch (err) {
         return errorResult(err, signal);

@@ -6,7 +6,6 @@
  */
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
-import { KeyedLimiter } from '../../concurrency.js';
 import { VouchError } from '../../errors.js';
 import { type Logger, silentLogger } from '../../observability/logger.js';
 import { VERSION } from '../../version.js';
@@ -16,6 +15,7 @@ import { discard, header } from './body.js';
 import { parseChallenge } from './challenge.js';
 import { abortError, describeErrorBody, isConnectionReset, statusError, unreachable } from './errors.js';
 import type { RegistryRequestEvent, RemoteRegistryOptions } from './options.js';
+import { PriorityKeyedLimiter } from './priority.js';
 import { backoff, loadCAs, parseRetryAfter, sleep } from './retry.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -54,7 +54,8 @@ export class Transport {
   readonly agent: Agent;
   readonly logger: Logger;
   readonly #insecure: ReadonlySet<string>;
-  readonly #limiter: KeyedLimiter;
+  /** Requests in flight per host; waiters served by priority (priority.ts), then arrival. */
+  readonly #limiter: PriorityKeyedLimiter;
   readonly #auth: Authenticator;
   readonly #maxRetries: number;
   readonly #maxRetryAfterMs: number;
@@ -65,7 +66,7 @@ export class Transport {
   constructor(options: RemoteRegistryOptions) {
     const concurrency = options.perHostConcurrency ?? 64;
     this.#insecure = new Set((options.insecureHosts ?? []).map((h) => normalizeHost(h)));
-    this.#limiter = new KeyedLimiter(concurrency);
+    this.#limiter = new PriorityKeyedLimiter(concurrency);
     this.#maxRetries = options.maxRetries ?? 3;
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 10_000;
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
