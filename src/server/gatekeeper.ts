@@ -117,7 +117,7 @@ function parseRequest(
 
 /**
  * One answered image, serialised: the item's UTF-8 JSON after its key (`,"value":…}` or
- * `,"error":…}`) as buffers, so duplicate keys share it and the response is assembled by copying.
+ * `,"error":…}`) as buffers, so duplicate keys share it and the response is written as views.
  */
 interface Answer {
   readonly rest: readonly Buffer[];
