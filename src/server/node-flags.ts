@@ -3,10 +3,10 @@
  * load the young generation grows to 2 × 64 MiB semi-spaces, and with a heap limit of gigabytes
  * the old generation may grow to 4 × its live size before a full collection. A server keeping
  * ~50 MiB of live objects sat at 300+ MiB RSS after 10,000 images (docs/performance.md, "(d)
- * Memory"), over the Deployment's 256 MiB limit. Small semi-spaces and an old-space limit of
- * 256 MiB (V8 then grows the heap by ×1.3 of what is live instead of ×4; far above what the
- * bounded caches can hold) keep RSS near the live set at little cost to throughput.
- * `--optimize-for-size` saves ~20 MiB more but costs ~40 % of warm throughput, so it is not a default.
+ * Memory"), over the Deployment's 256 MiB limit. Small semi-spaces and a heap growing factor of
+ * 1.1 keep RSS near the live set at little cost to throughput, without a heap limit (a limit
+ * would turn a large configured cache into an out-of-memory crash). `--optimize-for-size` saves a
+ * little more but costs ~40 % of warm throughput, so it is not a default.
  *
  * V8 reads these flags only at start-up, so `vouch serve` re-executes itself with them
  * (`process.execve`: same pid, same stdio, same environment) before doing anything else, unless
@@ -16,7 +16,7 @@
 /** The flags `vouch serve` runs node with by default. */
 export const DEFAULT_SERVER_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=2',
-  '--max-old-space-size=256',
+  '--heap-growing-percent=10',
 ];
 
 /** Set in the re-executed process so it never re-executes again. */

@@ -24,13 +24,13 @@ describe('node flags of vouch serve', () => {
 
   it('does not re-execute twice, nor for flags already given on the command line or in NODE_OPTIONS', () => {
     assert.equal(reexecArgv(proc([], { VOUCH_SERVE_REEXECUTED: '1' })), undefined);
-    assert.equal(reexecArgv(proc(['--max-semi-space-size=16', '--max-old-space-size=1024'])), undefined);
+    assert.equal(reexecArgv(proc(['--max-semi-space-size=16', '--heap-growing-percent=50'])), undefined);
     assert.equal(
-      reexecArgv(proc([], { NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=512' })),
+      reexecArgv(proc([], { NODE_OPTIONS: '--max-semi-space-size=8 --heap-growing-percent=20' })),
       undefined,
     );
     assert.deepEqual(reexecArgv(proc(['--max-semi-space-size=16']))?.slice(1, 2), [
-      '--max-old-space-size=256',
+      '--heap-growing-percent=10',
     ]);
   });
 
