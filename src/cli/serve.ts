@@ -27,6 +27,7 @@ import { addTrustOptions, trustFlagsFrom } from './trust-options.js';
 interface ServeOptions extends Record<string, unknown> {
   config?: string;
   listen?: string;
+  probeListen?: string;
   tlsCert?: string;
   tlsKey?: string;
   clientCa?: string;
@@ -65,6 +66,7 @@ function serverSection(config: VouchConfig, opts: ServeOptions): unknown {
   if (opts.insecureHttp) tls.insecureHttp = true;
   section.tls = tls;
   if (opts.listen) section.listen = opts.listen;
+  if (opts.probeListen) section.probeListen = opts.probeListen;
   return section;
 }
 
@@ -73,6 +75,10 @@ export function register(program: Command): void {
     program.command('serve').description('serve Gatekeeper external data, /provide and admission webhooks'),
   )
     .option('--listen <host:port>', 'address to listen on (default 0.0.0.0:8443, or HTTP_PORT)')
+    .option(
+      '--probe-listen <host:port>',
+      'plain-HTTP listener for /health, /ready and /metrics only (probes, Prometheus)',
+    )
     .option('--tls-cert <file>', 'server certificate chain (PEM), reloaded when it changes')
     .option('--tls-key <file>', 'server private key (PEM), reloaded when it changes')
     .option('--client-ca <file>', 'require client certificates signed by this CA (mTLS; Gatekeeper ca.crt)')

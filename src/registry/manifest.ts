@@ -7,6 +7,10 @@
  */
 import { VouchError } from '../errors.js';
 import { isDigest } from '../reference/digest.js';
+
+/** One strict UTF-8 decoder for every manifest (a new one per call showed in the cold-batch profile). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 import { type Descriptor, type Manifest, MediaType } from './types.js';
 
 /** Accept header for manifest requests: every manifest type vouch can parse. */
@@ -80,7 +84,7 @@ export function parseManifest(
 ): Manifest {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    json = JSON.parse(UTF8.decode(bytes));
   } catch (err) {
     invalid(where, `the body is not valid UTF-8 JSON (${(err as Error).message.slice(0, 120)})`);
   }
