@@ -20,7 +20,9 @@ if (wanted.length > 0 && chosen.length !== wanted.length) {
 let failed = 0;
 for (const name of chosen) {
   console.log(`\n== bench/${name}.ts`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, `${name}.ts`)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, `${name}.ts`)], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     failed++;
     console.log(`bench/${name}.ts exited with ${r.status ?? r.signal}`);
