@@ -24,6 +24,7 @@ import type { ServerMetrics } from '../observability/metrics.js';
 import { parseReference, pinnedReference } from '../reference/parse.js';
 import { createLimiter } from '../referrers/limit.js';
 import { withRegistryPriority } from '../registry/remote/priority.js';
+import { compactValue } from './compact.js';
 
 /** What the server needs of the engine (the real `Engine` satisfies it). */
 export interface DecisionEngine {
@@ -120,6 +121,26 @@ export function errorResult(err: unknown, signal: AbortSignal): KeyResult {
 
 const NEVER_ABORTED = new AbortController().signal;
 
+/**
+ * `fn` under a deadline of `ms`, like `AbortSignal.timeout(ms)`, but the timer is cleared as soon
+ * as `fn` settles: a timeout signal lives until its timer fires, with every signal the registry
+ * client derived from it (AbortSignal.any) — thousands of them under load, ~MiBs of heap
+ * (docs/performance.md, "(d) Memory").
+ */
+async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    ms,
+  );
+  timer.unref();
+  try {
+    return await fn(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createDecisionService(options: DecisionServiceOptions): DecisionService {
   const { engine, cache, metrics, logger } = options;
   const limit = createLimiter(options.imageConcurrency);
@@ -133,10 +154,11 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
     let subject: Subject | undefined;
     const fetch = async (): Promise<Resolution> => {
       const fetched = await limit(() =>
-        engine.subject(reference, AbortSignal.timeout(options.computeTimeoutMs)),
+        withDeadline(options.computeTimeoutMs, (signal) => engine.subject(reference, signal)),
       );
       subject = fetched;
-      return { name: fetched.name, digest: fetched.descriptor.digest };
+      // kept for resolveTtlMs: flat copies, the name shared by every image of its repository
+      return compactValue({ name: fetched.name, digest: fetched.descriptor.digest });
     };
     const resolution =
       options.cacheEnabled && options.resolveTtlMs > 0
@@ -147,11 +169,12 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
 
   const compute = async (reference: string, resolution: Resolution, known?: Subject): Promise<Decision> => {
     const started = performance.now();
-    const signal = AbortSignal.timeout(options.computeTimeoutMs);
-    const decision = await limit(async () => {
-      const subject = known ?? (await engine.subject(`${resolution.name}@${resolution.digest}`, signal));
-      return engine.decideSubject(reference, subject, { signal });
-    });
+    const decision = await withDeadline(options.computeTimeoutMs, (signal) =>
+      limit(async () => {
+        const subject = known ?? (await engine.subject(`${resolution.name}@${resolution.digest}`, signal));
+        return engine.decideSubject(reference, subject, { signal });
+      }),
+    );
     metrics.freshDecision(decision);
     logger.info(
       {
@@ -165,7 +188,8 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       },
       'decided',
     );
-    return decision;
+    // what the cache keeps: a compact copy (src/server/compact.ts)
+    return options.cacheEnabled ? compactValue(decision) : decision;
   };
 
   let nextPriority = 0;

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SERVER_NODE_FLAGS, reexecArgv, serverNodeFlags } from '../../src/server/node-flags.js';
+import {
+  DEFAULT_SERVER_NODE_FLAGS,
+  reexecArgv,
+  reexecEnv,
+  serverNodeFlags,
+} from '../../src/server/node-flags.js';
 
 const proc = (execArgv: string[], env: Record<string, string> = {}) => ({
   execPath: '/usr/bin/node',
@@ -39,5 +44,14 @@ describe('node flags of vouch serve', () => {
       '--max-old-space-size=200',
     ]);
     assert.equal(reexecArgv(proc([], { VOUCH_SERVE_NODE_FLAGS: '' })), undefined);
+  });
+
+  it('re-executes with two malloc arenas unless the environment chooses, and marks the new process', () => {
+    const env = reexecEnv({ PATH: '/bin' });
+    assert.equal(env.MALLOC_ARENA_MAX, '2');
+    assert.equal(env.VOUCH_SERVE_REEXECUTED, '1');
+    assert.equal(env.PATH, '/bin');
+    assert.equal(reexecEnv({ MALLOC_ARENA_MAX: '8' }).MALLOC_ARENA_MAX, '8');
+    assert.equal(reexecArgv(proc([], reexecEnv({}) as Record<string, string>)), undefined);
   });
 });
