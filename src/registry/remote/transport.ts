@@ -99,9 +99,28 @@ export class Transport {
 
   /** The caller's signal combined with the default per-operation deadline. */
   deadline(signal: AbortSignal | undefined): AbortSignal {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const timeout = this.#sharedTimeout();
     return signal ? AbortSignal.any([signal, timeout]) : timeout;
   }
+
+  /**
+   * The request timeout as a signal shared by every operation that starts within one slice of
+   * time (a tenth of the timeout, at most a second), so the cap is between 1 and 1.1 times
+   * `requestTimeoutMs`. One timer per slice instead of one per operation: at thousands of registry
+   * operations a second, per-operation timers each kept alive for the whole timeout held tens of
+   * MiB (docs/performance.md, memory).
+   */
+  #sharedTimeout(): AbortSignal {
+    const now = Date.now();
+    const current = this.#timeoutSlice;
+    if (current && now < current.until && !current.signal.aborted) return current.signal;
+    const slice = Math.max(1, Math.min(1000, Math.floor(this.#timeoutMs / 10)));
+    const signal = AbortSignal.timeout(this.#timeoutMs + slice);
+    this.#timeoutSlice = { until: now + slice, signal };
+    return signal;
+  }
+
+  #timeoutSlice: { until: number; signal: AbortSignal } | undefined;
 
   /** Sends `req` (retrying and authenticating as needed) and lets `consume` read the response. */
   request<T>(req: TransportRequest, consume: (res: TransportResponse) => Promise<T>): Promise<T> {
