@@ -1,12 +1,11 @@
 # syntax=docker/dockerfile:1
 # vouch container image. Build from the repository root:
-#   docker build -t vouch:dev .            (or: docker build -f deploy/Dockerfile .)
-# deploy/Dockerfile is a byte-identical copy of this file; test/deploy/dockerfile.test.ts keeps
-# them in step and checks the rules below (no Docker engine runs in CI).
+#   docker build -t vouch:dev .
+# test/deploy/dockerfile.test.ts checks the rules below (no Docker engine runs in CI).
 #
 # Rules this image holds to:
 # - multi-stage: TypeScript is compiled in "build"; the runtime gets only dist/src and the
-#   production node_modules from "deps" (npm ci --omit=dev);
+#   production node_modules from "deps" (npm install --omit=dev, from the lockfile);
 # - runtime on Node 24 LTS slim, as the non-root user node (uid/gid 1000, numeric so that
 #   Kubernetes runAsNonRoot can check it);
 # - works with a read-only root filesystem: nothing is written outside /tmp at run time;
@@ -23,7 +22,9 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm install follows package-lock.json; npm ci refuses a lockfile that lacks other platforms'
+# optional binaries (see scripts/setup.sh)
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && chmod 0755 dist/src/cli/main.js
@@ -31,7 +32,7 @@ RUN npm run build && chmod 0755 dist/src/cli/main.js
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="vouch" \

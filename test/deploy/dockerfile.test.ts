@@ -76,10 +76,6 @@ function healthcheckArgv(): string[] {
 }
 
 describe('Dockerfile', () => {
-  it('deploy/Dockerfile is the same file as the root Dockerfile', () => {
-    assert.equal(readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8'), dockerfile);
-  });
-
   it('is multi-stage: build compiles, deps installs production modules, runtime is Node 24 slim', () => {
     const froms = instructions.filter((i) => i.op === 'FROM');
     assert.ok(froms.length >= 3, 'build, deps and runtime stages');
@@ -88,8 +84,8 @@ describe('Dockerfile', () => {
     for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS \w+$/);
     const runs = instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
     assert.ok(
-      runs.some((r) => r.includes('npm ci --omit=dev')),
-      'production dependencies via npm ci --omit=dev',
+      runs.some((r) => r.includes('npm install --omit=dev')),
+      'production dependencies via npm install --omit=dev (from the lockfile)',
     );
     assert.ok(
       runs.some((r) => r.includes('npm run build')),
