@@ -10,7 +10,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openssl } from './tsa.js';
+import { openssl, selfSignedArgs } from './openssl.js';
 
 /** A loopback port that is free now (bound, then released) — for services whose URL goes into a certificate first. */
 export async function freePort(): Promise<number> {
@@ -75,25 +75,18 @@ export async function createTestCa(): Promise<TestCa> {
   await writeFile(join(dir, 'serial'), '1000\n');
   await writeFile(join(dir, 'crlnumber'), '01\n');
   await writeFile(join(dir, 'ca.cnf'), caConfig(dir));
-  const caArgs = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext'];
   await openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '2',
-      '-subj',
-      '/C=US/ST=WA/O=Notary/CN=vouch revocation test root',
-      ...caArgs,
-      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-    ],
+    selfSignedArgs({
+      key: 'rsa:2048',
+      keyOut: 'ca.key',
+      certOut: 'ca.crt',
+      subject: '/C=US/ST=WA/O=Notary/CN=vouch revocation test root',
+      days: 2,
+      extensions: [
+        'basicConstraints=critical,CA:TRUE',
+        'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      ],
+    }),
     dir,
   );
   const rootPem = await readFile(join(dir, 'ca.crt'), 'utf8');

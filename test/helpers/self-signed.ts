@@ -4,28 +4,13 @@
  * that runs the tests; see scripts/test.sh).
  */
 import { execFileSync } from 'node:child_process';
+import { selfSignedArgs } from './openssl.js';
 
 /** Writes `keyPath` (unencrypted PKCS#8) and `certPath` for subject `/CN=<commonName>`. */
 export function writeSelfSignedCert(keyPath: string, certPath: string, commonName: string): void {
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${commonName}`,
-    ],
+    selfSignedArgs({ key: 'ec', keyOut: keyPath, certOut: certPath, subject: `/CN=${commonName}`, days: 1 }),
     { stdio: 'ignore', timeout: 20_000 },
   );
 }

@@ -4,28 +4,14 @@
  * implementation, RFC 3161 + ESS signing-certificate-v2). The TSA's root CA and its timestamping
  * certificate (EKU timeStamping, critical) are generated with `openssl` into a temporary directory.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { openssl, selfSignedArgs } from './openssl.js';
 
-const execFileAsync = promisify(execFile);
-const OPENSSL = process.env.VOUCH_TEST_OPENSSL_BIN ?? 'openssl';
 const MAX_QUERY_BYTES = 64 * 1024;
-
-/** Runs openssl with a deadline; failures carry its stderr. */
-export async function openssl(args: readonly string[], cwd: string): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync(OPENSSL, [...args], { cwd, timeout: 20_000 });
-    return stdout;
-  } catch (err) {
-    const e = err as Error & { stderr?: string };
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr ?? e.message}`);
-  }
-}
 
 export interface StartTsaOptions {
   /**
@@ -84,25 +70,14 @@ export async function startTsa(options: StartTsaOptions = {}): Promise<TestTsa> 
     'basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = critical, timeStamping\nsubjectKeyIdentifier = hash\n',
   );
   await openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-subj',
-      '/C=US/O=vouch test/CN=vouch test TSA root',
-      '-days',
+    selfSignedArgs({
+      key: 'rsa:2048',
+      keyOut: 'ca.key',
+      certOut: 'ca.crt',
+      subject: '/C=US/O=vouch test/CN=vouch test TSA root',
       days,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
+      extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+    }),
     dir,
   );
   await openssl(

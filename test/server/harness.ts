@@ -3,11 +3,9 @@
  * material made with openssl (a CA, a server certificate for 127.0.0.1, client certificates), the
  * real Engine built by the config loader, and an HTTPS client that presents a client certificate.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import type { Cache } from '../../src/cache/types.js';
 import { buildRuntime, type Runtime } from '../../src/config/runtime.js';
@@ -20,12 +18,7 @@ import { parseServerConfig, type ServerConfig } from '../../src/server/config.js
 import { createServer, type VouchServer } from '../../src/server/server.js';
 import { decryptCosignKey, generateCosignKeyPair, signCosign } from '../../src/sign/cosign/index.js';
 import { pushTestImage } from '../helpers/images.js';
-
-const run = promisify(execFile);
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-  await run('openssl', args, { cwd, timeout: 20_000 });
-}
+import { openssl, selfSignedArgs } from '../helpers/openssl.js';
 
 /** A CA and certificates it signed, as files in `dir`. */
 export interface TestPki {
@@ -40,23 +33,13 @@ export async function createPki(): Promise<TestPki> {
   const dir = await mkdtemp(path.join(tmpdir(), 'vouch-pki-'));
   const ca = async (name: string): Promise<string> => {
     await openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.crt`,
-        '-subj',
-        `/CN=${name}`,
-        '-days',
-        '2',
-      ],
+      selfSignedArgs({
+        key: 'ec',
+        keyOut: `${name}.key`,
+        certOut: `${name}.crt`,
+        subject: `/CN=${name}`,
+        days: 2,
+      }),
       dir,
     );
     return path.join(dir, `${name}.crt`);
