@@ -14,7 +14,7 @@
  * after the first pass and after the soak), MEMORY_SERVER_LOG (a file for the server's stderr).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseReference } from '../src/reference/parse.js';
 import { createRegistryClient } from '../src/registry/client.js';
@@ -22,6 +22,7 @@ import { MediaType } from '../src/registry/types.js';
 import { signNotation } from '../src/sign/notation/index.js';
 import { generateTestCertificate } from '../src/sign/notation/testcert.js';
 import { buildTestImage } from '../test/helpers/images.js';
+import { writeNotationDir } from '../test/helpers/notation-dir.js';
 import { freePort } from '../test/helpers/redis.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { createClient, createPki } from '../test/server/harness.js';
@@ -51,23 +52,7 @@ async function main(): Promise<void> {
   const clientCert = await pki.leaf('memory-client');
   const signer = await generateTestCertificate({ name: 'memory.test', keyAlgorithm: 'ec-p256' });
   const nd = path.join(pki.dir, 'notation');
-  await mkdir(path.join(nd, 'truststore/x509/ca/bench'), { recursive: true });
-  await writeFile(path.join(nd, 'truststore/x509/ca/bench/signer.crt'), signer.certPem);
-  await writeFile(
-    path.join(nd, 'trustpolicy.json'),
-    JSON.stringify({
-      version: '1.0',
-      trustPolicies: [
-        {
-          name: 'all',
-          registryScopes: ['*'],
-          signatureVerification: { level: 'strict' },
-          trustStores: ['ca:bench'],
-          trustedIdentities: ['*'],
-        },
-      ],
-    }),
-  );
+  await writeNotationDir(nd, signer.certPem);
   const client = createRegistryClient({ insecureHosts: [registry.host], perHostConcurrency: 16 });
   let child: ChildProcess | undefined;
   try {

@@ -7,7 +7,7 @@
  *   source scripts/env.sh && npm run -s build && node --import tsx bench/verify-cold.ts [runs]
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +19,7 @@ import type { RegistryRequestEvent } from '../src/registry/remote/options.js';
 import { signNotation } from '../src/sign/notation/index.js';
 import { generateTestCertificate } from '../src/sign/notation/testcert.js';
 import { pushTestImage } from '../test/helpers/images.js';
+import { writeNotationDir } from '../test/helpers/notation-dir.js';
 import { startRegistry } from '../test/helpers/registry.js';
 
 const runs = Number(process.argv[2] ?? 10);
@@ -39,23 +40,7 @@ try {
   });
   await client.close();
   const nd = path.join(dir, 'notation');
-  await mkdir(path.join(nd, 'truststore/x509/ca/bench'), { recursive: true });
-  await writeFile(path.join(nd, 'truststore/x509/ca/bench/bench.crt'), cert.certPem);
-  await writeFile(
-    path.join(nd, 'trustpolicy.json'),
-    JSON.stringify({
-      version: '1.0',
-      trustPolicies: [
-        {
-          name: 'all',
-          registryScopes: ['*'],
-          signatureVerification: { level: 'strict' },
-          trustStores: ['ca:bench'],
-          trustedIdentities: ['*'],
-        },
-      ],
-    }),
-  );
+  await writeNotationDir(nd, cert.certPem);
 
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
