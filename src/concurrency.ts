@@ -3,14 +3,25 @@
  * (the remote client's per-host bound), a single semaphore (artifacts verified at once, images
  * discovered at once) and a per-key queue (read-modify-write of one index: the referrers tag
  * schema, an OCI layout's index.json). A finishing task hands its slot straight to the next
- * waiter, in arrival order, so a bound is never exceeded.
+ * waiter (by priority, then in arrival order), so a bound is never exceeded.
  */
 
-/** A counting semaphore per key (e.g. a registry host, so one slow registry cannot take every socket). */
+interface Waiter {
+  readonly priority: number;
+  readonly seq: number;
+  readonly grant: () => void;
+}
+
+/**
+ * A counting semaphore per key (e.g. a registry host, so one slow registry cannot take every
+ * socket). Waiters are served by priority (lower first; the registry transport passes the
+ * image's, see registry/remote/priority.ts), then in arrival order.
+ */
 export class KeyedLimiter {
   readonly #limit: number;
   readonly #active = new Map<string, number>();
-  readonly #waiting = new Map<string, Array<() => void>>();
+  readonly #waiting = new Map<string, Waiter[]>();
+  #seq = 0;
 
   constructor(limit: number) {
     if (!Number.isInteger(limit) || limit < 1)
@@ -19,8 +30,8 @@ export class KeyedLimiter {
   }
 
   /** Runs `task` when `key` has a free slot; waiting stops when `signal` aborts. */
-  async run<T>(key: string, signal: AbortSignal, task: () => Promise<T>): Promise<T> {
-    await this.#acquire(key, signal);
+  async run<T>(key: string, signal: AbortSignal, task: () => Promise<T>, priority = 0): Promise<T> {
+    await this.#acquire(key, signal, priority);
     try {
       return await task();
     } finally {
@@ -28,7 +39,7 @@ export class KeyedLimiter {
     }
   }
 
-  #acquire(key: string, signal: AbortSignal): Promise<void> {
+  #acquire(key: string, signal: AbortSignal, priority: number): Promise<void> {
     const active = this.#active.get(key) ?? 0;
     if (active < this.#limit) {
       this.#active.set(key, active + 1);
@@ -36,26 +47,46 @@ export class KeyedLimiter {
     }
     signal.throwIfAborted();
     return new Promise<void>((resolve, reject) => {
-      const queue = this.#waiting.get(key) ?? [];
-      this.#waiting.set(key, queue);
+      let queue = this.#waiting.get(key);
+      if (!queue) {
+        queue = [];
+        this.#waiting.set(key, queue);
+      }
+      const waiter: Waiter = {
+        priority,
+        seq: this.#seq++,
+        grant: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
       const onAbort = () => {
-        const i = queue.indexOf(grant);
-        if (i >= 0) queue.splice(i, 1);
+        const list = this.#waiting.get(key);
+        const i = list ? list.indexOf(waiter) : -1;
+        if (list && i >= 0) list.splice(i, 1);
         reject(signal.reason);
       };
-      const grant = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      queue.push(grant);
+      // binary search for the first waiter that comes after this one
+      let lo = 0;
+      let hi = queue.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const other = queue[mid] as Waiter;
+        if (other.priority < priority || (other.priority === priority && other.seq < waiter.seq))
+          lo = mid + 1;
+        else hi = mid;
+      }
+      queue.splice(lo, 0, waiter);
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   #release(key: string): void {
-    const next = this.#waiting.get(key)?.shift();
+    const queue = this.#waiting.get(key);
+    const next = queue?.shift();
     if (next) {
-      next(); // the slot passes straight to the next waiter
+      if (queue?.length === 0) this.#waiting.delete(key);
+      next.grant(); // the slot passes straight to the next waiter
       return;
     }
     const active = (this.#active.get(key) ?? 1) - 1;

@@ -4,13 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Cache } from '../cache/types.js';
+import { createLimiter } from '../concurrency.js';
 import { VouchError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import type { Policy } from '../policy/policy.js';
 import { parseAnyReference } from '../reference/parse.js';
 import type { ImageReference, LayoutReference } from '../reference/types.js';
 import { discoverArtifacts } from '../referrers/discover.js';
-import { createLimiter } from '../referrers/limit.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Descriptor, Repository } from '../registry/types.js';
 import { containerReport, reportFromError } from './reports.js';

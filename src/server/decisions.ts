@@ -17,12 +17,12 @@
  * not be remembered as an answer); denials live `negativeTtlMs`, allows `ttlMs`.
  */
 import type { Cache } from '../cache/types.js';
+import { createLimiter } from '../concurrency.js';
 import type { Decision, Report, Subject } from '../engine/types.js';
 import { TRANSIENT_CODES, toVouchError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { parseReference, pinnedReference } from '../reference/parse.js';
-import { createLimiter } from '../referrers/limit.js';
 import { withRegistryPriority } from '../registry/remote/priority.js';
 import { compactValue } from './compact.js';
 

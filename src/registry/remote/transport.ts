@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import { KeyedLimiter } from '../../concurrency.js';
 import { VouchError } from '../../errors.js';
 import { type Logger, silentLogger } from '../../observability/logger.js';
 import { VERSION } from '../../version.js';
@@ -15,7 +16,7 @@ import { discard, header } from './body.js';
 import { parseChallenge } from './challenge.js';
 import { abortError, describeErrorBody, isConnectionReset, statusError, unreachable } from './errors.js';
 import type { RegistryRequestEvent, RemoteRegistryOptions } from './options.js';
-import { PriorityKeyedLimiter } from './priority.js';
+import { currentRegistryPriority } from './priority.js';
 import { backoff, loadCAs, parseRetryAfter, sleep } from './retry.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -55,7 +56,7 @@ export class Transport {
   readonly logger: Logger;
   readonly #insecure: ReadonlySet<string>;
   /** Requests in flight per host; waiters served by priority (priority.ts), then arrival. */
-  readonly #limiter: PriorityKeyedLimiter;
+  readonly #limiter: KeyedLimiter;
   readonly #auth: Authenticator;
   readonly #maxRetries: number;
   readonly #maxRetryAfterMs: number;
@@ -66,7 +67,7 @@ export class Transport {
   constructor(options: RemoteRegistryOptions) {
     const concurrency = options.perHostConcurrency ?? 64;
     this.#insecure = new Set((options.insecureHosts ?? []).map((h) => normalizeHost(h)));
-    this.#limiter = new PriorityKeyedLimiter(concurrency);
+    this.#limiter = new KeyedLimiter(concurrency);
     this.#maxRetries = options.maxRetries ?? 3;
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 10_000;
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
@@ -126,7 +127,7 @@ export class Transport {
   request<T>(req: TransportRequest, consume: (res: TransportResponse) => Promise<T>): Promise<T> {
     req.signal.throwIfAborted();
     return this.#limiter
-      .run(req.host, req.signal, () => this.#send(req, consume))
+      .run(req.host, req.signal, () => this.#send(req, consume), currentRegistryPriority())
       .catch((err: unknown) => {
         if (req.signal.aborted && !(err instanceof VouchError))
           throw abortError(req.signal, `requesting ${req.what}`);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { KeyedLimiter } from '../../../src/concurrency.js';
 import {
   currentRegistryPriority,
   DEFAULT_PRIORITY,
-  PriorityKeyedLimiter,
   withRegistryPriority,
 } from '../../../src/registry/remote/priority.js';
 
@@ -20,7 +20,7 @@ function gate() {
 
 describe('registry request priority', () => {
   it('serves waiting requests lowest priority number first, then in arrival order', async () => {
-    const limiter = new PriorityKeyedLimiter(1);
+    const limiter = new KeyedLimiter(1);
     const order: string[] = [];
     const first = gate();
     const running = limiter.run('h', never, async () => {
@@ -45,12 +45,14 @@ describe('registry request priority', () => {
       return currentRegistryPriority();
     });
     assert.equal(seen, 4);
-    const limiter = new PriorityKeyedLimiter(1);
+    const limiter = new KeyedLimiter(1);
     const order: number[] = [];
     const first = gate();
     const running = limiter.run('h', never, () => first.done);
     const waiting = [9, 2, 5].map((p) =>
-      withRegistryPriority(p, () => limiter.run('h', never, async () => void order.push(p))),
+      withRegistryPriority(p, () =>
+        limiter.run('h', never, async () => void order.push(p), currentRegistryPriority()),
+      ),
     );
     first.open();
     await Promise.all([running, ...waiting]);
@@ -58,7 +60,7 @@ describe('registry request priority', () => {
   });
 
   it('keeps hosts apart, and a waiter whose signal aborts leaves the queue', async () => {
-    const limiter = new PriorityKeyedLimiter(1);
+    const limiter = new KeyedLimiter(1);
     const first = gate();
     const running = limiter.run('a', never, () => first.done);
     let otherHost = false;
