@@ -5,5 +5,11 @@ import type { FamilyHandlers } from '../types.js';
 import { atprotoFamily } from './atproto.js';
 import { cosignFamily } from './cosign.js';
 import { notationFamily } from './notation.js';
+import { reportsFamily } from './reports.js';
 
-export const families: readonly FamilyHandlers[] = [notationFamily, cosignFamily, atprotoFamily];
+export const families: readonly FamilyHandlers[] = [
+  notationFamily,
+  cosignFamily,
+  atprotoFamily,
+  reportsFamily,
+];
