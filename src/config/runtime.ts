@@ -82,6 +82,26 @@ export async function buildVerifiers(config: VouchConfig, baseDir: string): Prom
       })(),
     );
   }
+  // content verifiers: a report counts only when signed by one of the signature verifiers
+  const signatureVerifiers = (['notation', 'cosign', 'atproto'] as const).filter((name) => v[name]);
+  const signedBy = (requireSignature: readonly string[] | undefined) =>
+    requireSignature ?? (signatureVerifiers.length > 0 ? signatureVerifiers : ['notation', 'cosign']);
+  if (v.vulnerabilityReport) {
+    const settings = v.vulnerabilityReport;
+    built.push(
+      import('../verifiers/vulnerability-report/index.js').then((m) =>
+        m.createVulnerabilityReportVerifier(settings, signedBy(settings.requireSignature)),
+      ),
+    );
+  }
+  if (v.sbom) {
+    const settings = v.sbom;
+    built.push(
+      import('../verifiers/sbom/index.js').then((m) =>
+        m.createSbomVerifier(settings, signedBy(settings.requireSignature)),
+      ),
+    );
+  }
   return Promise.all(built);
 }
 

@@ -7,6 +7,8 @@ import { policySchema } from '../policy/types.js';
 import { atprotoConfigSchema } from '../verifiers/atproto/config.js';
 import { cosignConfigSchema } from '../verifiers/cosign/config.js';
 import { notationConfigSchema } from '../verifiers/notation/config.js';
+import { sbomConfigSchema } from '../verifiers/sbom/config.js';
+import { vulnerabilityReportConfigSchema } from '../verifiers/vulnerability-report/config.js';
 
 export const credentialSchema = z
   .object({
@@ -158,6 +160,16 @@ export const verifiersSchema = z
     atproto: atprotoConfigSchema
       .optional()
       .describe('ATProto (ATCR) signatures: the ATCR trust policy and DID resolution. See docs/atproto.md.'),
+    vulnerabilityReport: vulnerabilityReportConfigSchema
+      .optional()
+      .describe(
+        "SARIF vulnerability reports attached to the image (Trivy, Grype), with Ratify's parameters. See docs/content-policy.md.",
+      ),
+    sbom: sbomConfigSchema
+      .optional()
+      .describe(
+        "SPDX and CycloneDX SBOMs attached to the image, with Ratify's parameters. See docs/content-policy.md.",
+      ),
   })
   .strict();
 

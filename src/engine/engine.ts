@@ -95,7 +95,18 @@ export class Engine {
     const { policy } = this.#options;
     const rule = policy.select(subject.name);
     const required = new Set(rule.require.map((q) => q.verifier));
-    const verifiers = this.#options.verifiers.filter((v) => required.has(v.name));
+    const direct = this.#options.verifiers.filter((v) => required.has(v.name));
+    // signatures of content (an SBOM signed by notation) are verified too, below the content
+    const signers = new Set([
+      ...direct.flatMap((v) => v.signedBy ?? []),
+      ...rule.require.flatMap((q) => (q.signedBy ?? []).map((s) => s.verifier)),
+    ]);
+    const verifiers = this.#options.verifiers.filter((v) => required.has(v.name) || signers.has(v.name));
+    // verifiers whose artifacts must be searched for artifacts of their own (their signatures)
+    const treeNeeded = new Set([
+      ...direct.filter((v) => v.signedBy !== undefined).map((v) => v.name),
+      ...rule.require.filter((q) => q.signedBy !== undefined).map((q) => q.verifier),
+    ]);
     for (const name of required) {
       if (!verifiers.some((v) => v.name === name)) {
         throw new VouchError(
@@ -112,7 +123,9 @@ export class Engine {
         // round trips: cosign's tags are probed only for a verifier that reads them, and only
         // artifacts no verifier consumes (an SBOM, not a signature) are searched for artifacts of their own
         cosignTags: verifiers.some((v) => v.usesCosignTags === true),
-        descend: (artifact) => !verifiers.some((v) => v.accepts(artifact)),
+        descend: (artifact) =>
+          verifiers.every((v) => !v.accepts(artifact)) ||
+          verifiers.some((v) => treeNeeded.has(v.name) && v.accepts(artifact)),
       });
       reports = await this.#verifyAll(subject, artifacts, verifiers, options);
     }
@@ -161,16 +174,43 @@ export class Engine {
         const below = artifact.referrers.length > 0 ? await nested() : [];
         return below.length > 0 ? [containerReport(artifact, below)] : [];
       }
+      const below = artifact.referrers.length > 0 ? nested() : Promise.resolve([]);
       return Promise.all(
         mine.map(async (v) => {
           const report = await limit(() => runVerifier(v, target, artifact, ctx));
-          return artifact.referrers.length === 0 ? report : { ...report, nested: await nested() };
+          const withNested = artifact.referrers.length === 0 ? report : { ...report, nested: await below };
+          return v.signedBy === undefined ? withNested : requireSignature(v, withNested);
         }),
       );
     };
     const top = await Promise.all(artifacts.map((a) => verifyTree(subject, a)));
     return top.flat();
   }
+}
+
+/**
+ * A content verifier's verdict stands only when the content itself carries a verified signature
+ * by one of `v.signedBy` (a referrer of the report, verified against the report's digest).
+ */
+function requireSignature(v: Verifier, report: Report): Report {
+  const wanted = v.signedBy ?? [];
+  if (wanted.length === 0 || report.outcome !== 'verified') return report;
+  const signers = report.nested.filter((r) => r.outcome === 'verified' && wanted.includes(r.verifier));
+  if (signers.length > 0)
+    return {
+      ...report,
+      details: { ...report.details, signedBy: [...new Set(signers.map((r) => r.verifier))] },
+    };
+  const tried = report.nested.filter((r) => wanted.includes(r.verifier));
+  return {
+    ...report,
+    outcome: 'failed',
+    reason: 'unsigned-report',
+    message:
+      tried.length === 0
+        ? `${v.name}: the artifact carries no signature by ${wanted.join(' or ')}; unsigned content does not count`
+        : `${v.name}: no signature on the artifact verified (${tried.map((r) => `${r.verifier}: ${r.reason}`).join(', ')})`,
+  };
 }
 
 /** Runs one verifier on one artifact; a throw or the deadline becomes an inconclusive report. */

@@ -106,6 +106,14 @@ export interface Verifier {
    * and vouch's policy applies unchanged.
    */
   scopePolicy?(imageName: string): ScopePolicy | undefined;
+  /**
+   * For verifiers of content (SBOMs, vulnerability reports): the verifiers one of which must have
+   * verified a signature attached to the artifact itself for this verifier's verdict to stand. The
+   * engine discovers the artifact's own referrers, verifies them against the artifact, and turns a
+   * verified report without such a signature into `failed` / `unsigned-report`. Empty: unsigned
+   * content is accepted.
+   */
+  readonly signedBy?: readonly string[];
   /** True when this verifier reads cosign's tag schema (`sha256-<hex>.sig|.att`); only then is it probed. */
   readonly usesCosignTags?: boolean;
 }

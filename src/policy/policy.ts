@@ -145,8 +145,23 @@ function decide(
 function evaluateRequirement(q: RequirementConfig, reports: readonly Report[]): { ok: boolean; why: string } {
   const mine = reports.filter((r) => r.verifier === q.verifier);
   if (mine.length === 0) return { ok: false, why: `${q.verifier}: no signature found` };
-  const verified = mine.filter((r) => r.outcome === 'verified');
-  const bad = mine.filter((r) => r.outcome !== 'verified');
+  const signers = q.signedBy?.map((s) => s.verifier);
+  const holds = (r: Report) =>
+    r.outcome === 'verified' &&
+    (signers === undefined || r.nested.some((n) => n.outcome === 'verified' && signers.includes(n.verifier)));
+  const verified = mine.filter(holds);
+  const bad = mine
+    .filter((r) => !holds(r))
+    .map((r) =>
+      r.outcome === 'verified'
+        ? {
+            ...r,
+            outcome: 'failed' as const,
+            reason: 'unsigned-report',
+            message: `${q.verifier}: the artifact ${r.artifact.digest} carries no signature verified by ${signers?.join(' or ')}`,
+          }
+        : r,
+    );
   if (q.artifacts === 'any') {
     if (verified.length > 0)
       return { ok: true, why: `${q.verifier}: ${verified.length} of ${mine.length} verified` };

@@ -5,6 +5,16 @@
  */
 import { z } from 'zod';
 
+/** A signature the required artifact itself must carry (evaluated over the referrer tree). */
+export const signedBySchema = z
+  .object({
+    verifier: z
+      .string()
+      .min(1)
+      .describe('Verifier of the signature on the artifact (`notation`, `cosign`, …).'),
+  })
+  .strict();
+
 export const requirementSchema = z
   .object({
     verifier: z
@@ -16,6 +26,13 @@ export const requirementSchema = z
       .default('any')
       .describe(
         '`any`: at least one artifact verified by this verifier suffices (others may fail); `all`: at least one artifact, and every artifact this verifier accepts, must verify.',
+      ),
+    signedBy: z
+      .array(signedBySchema)
+      .min(1)
+      .optional()
+      .describe(
+        'Nested requirement: an artifact counts only when it carries a signature (a referrer of the artifact) verified by one of these verifiers, e.g. `{verifier: sbom, signedBy: [{verifier: notation}]}`. A signature of an SBOM never counts as a signature of the image.',
       ),
   })
   .strict();
