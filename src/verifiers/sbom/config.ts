@@ -12,9 +12,22 @@ export const sbomConfigSchema = z
       .array(
         z
           .object({
-            name: z.string().min(1),
-            version: z.string().min(1).optional(),
-            purl: z.string().min(1).optional(),
+            name: z
+              .string()
+              .min(1)
+              .describe('Package name as the SBOM writes it (SPDX `name`, CycloneDX `name`).'),
+            version: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Exact version; without one, every version of the name is disallowed.'),
+            purl: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                'Package URL to match instead of the name (qualifiers ignored; without `@version` every version).',
+              ),
           })
           .strict(),
       )
