@@ -18,6 +18,19 @@ export function decisionJson(d: Decision): Record<string, unknown> {
     rule: d.rule,
     why: d.why,
     reports: d.reports.map(reportJson),
+    ...(d.platforms
+      ? {
+          platforms: d.platforms.map((p) => ({
+            platform: p.platform,
+            ...(p.digest ? { digest: p.digest } : {}),
+            allowed: p.allowed,
+            verified: p.verified,
+            reason: p.reason,
+            why: p.why,
+            reports: p.reports.map(reportJson),
+          })),
+        }
+      : {}),
     decidedAt: d.decidedAt,
   };
 }

@@ -13,8 +13,18 @@ import type { ImageReference, LayoutReference } from '../reference/types.js';
 import { discoverArtifacts } from '../referrers/discover.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Descriptor, Repository } from '../registry/types.js';
+import { isIndexMediaType, selectPlatforms } from './platforms.js';
 import { containerReport, reportFromError } from './reports.js';
-import type { Artifact, Decision, Report, ScopePolicy, Subject, Verifier, VerifyContext } from './types.js';
+import type {
+  Artifact,
+  Decision,
+  PlatformResult,
+  Report,
+  ScopePolicy,
+  Subject,
+  Verifier,
+  VerifyContext,
+} from './types.js';
 
 export interface EngineOptions {
   readonly verifiers: readonly Verifier[];
@@ -115,28 +125,27 @@ export class Engine {
         );
       }
     }
-    let reports: Report[] = [];
-    if (verifiers.length > 0) {
-      const artifacts = await discoverArtifacts(subject.repository, subject.descriptor, {
+    const reportsFor = async (target: Subject): Promise<Report[]> => {
+      if (verifiers.length === 0) return [];
+      const artifacts = await discoverArtifacts(target.repository, target.descriptor, {
         depth: this.#options.discoveryDepth ?? 2,
         signal: options.signal,
         // round trips: cosign's tags are probed only for a verifier that reads them, and only
-        // artifacts no verifier consumes (an SBOM, not a signature) are searched for artifacts of their own
+        // artifacts no verifier consumes (an SBOM, not a signature), or whose verifier needs their
+        // signatures, are searched for artifacts of their own
         cosignTags: verifiers.some((v) => v.usesCosignTags === true),
         descend: (artifact) =>
           verifiers.every((v) => !v.accepts(artifact)) ||
           verifiers.some((v) => treeNeeded.has(v.name) && v.accepts(artifact)),
       });
-      reports = await this.#verifyAll(subject, artifacts, verifiers, options);
-    }
+      return this.#verifyAll(target, artifacts, verifiers, options);
+    };
     const scopes = new Map<string, ScopePolicy>();
     for (const v of verifiers) {
       const sp = v.scopePolicy?.(subject.name);
       if (sp) scopes.set(v.name, sp);
     }
-    const verdict = policy.decide(rule, reports, scopes);
-    return {
-      ...verdict,
+    const facts = {
       reference,
       subject: {
         name: subject.name,
@@ -144,9 +153,69 @@ export class Engine {
         mediaType: subject.descriptor.mediaType,
         size: subject.descriptor.size,
       },
-      reports,
       decidedAt: (options.now ?? new Date()).toISOString(),
     };
+    if (!rule.isDefault && rule.platforms !== 'index' && isIndexMediaType(subject.descriptor.mediaType)) {
+      const { manifest } = await subject.repository.fetchManifest(subject.descriptor, {
+        signal: options.signal,
+      });
+      if (manifest.kind === 'index') {
+        const selected = selectPlatforms(manifest, rule.platforms);
+        const [indexReports, platforms] = await Promise.all([
+          rule.verifyIndex ? reportsFor(subject) : Promise.resolve([]),
+          Promise.all(
+            selected.map(async ({ platform, descriptor }): Promise<PlatformResult> => {
+              if (!descriptor)
+                return {
+                  platform,
+                  allowed: rule.mode === 'audit',
+                  verified: false,
+                  reason: 'platform-missing',
+                  why: [`${platform}: the index has no manifest for this platform [platform-missing]`],
+                  reports: [],
+                };
+              const reports = await reportsFor({ ...subject, descriptor });
+              const v = policy.decide(rule, reports, scopes);
+              return {
+                platform,
+                digest: descriptor.digest,
+                allowed: v.allowed,
+                verified: v.verified,
+                reason: v.verified ? 'ok' : 'policy',
+                why: v.why.map((w) => `${platform}: ${w}`),
+                reports,
+              };
+            }),
+          ),
+        ]);
+        const indexVerdict = rule.verifyIndex ? policy.decide(rule, indexReports, scopes) : undefined;
+        const parts = [
+          ...platforms.map((p) => ({ allowed: p.allowed, verified: p.verified, why: p.why })),
+          ...(indexVerdict ? [{ ...indexVerdict, why: indexVerdict.why.map((w) => `index: ${w}`) }] : []),
+        ];
+        if (parts.length === 0)
+          parts.push({
+            allowed: false,
+            verified: false,
+            why: ['the index has no platform manifests to verify'],
+          });
+        const verified = parts.every((p) => p.verified);
+        return {
+          allowed: parts.every((p) => p.allowed),
+          verified,
+          mode: rule.mode,
+          wouldDeny: !verified,
+          rule: rule.name,
+          why: parts.filter((p) => (verified ? p.verified : !p.verified)).flatMap((p) => p.why),
+          ...facts,
+          reports: indexReports,
+          platforms,
+        };
+      }
+    }
+    const reports = await reportsFor(subject);
+    const verdict = policy.decide(rule, reports, scopes);
+    return { ...verdict, ...facts, reports };
   }
 
   async #verifyAll(

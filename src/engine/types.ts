@@ -150,6 +150,25 @@ export interface Decision {
   /** Human-readable reasons for the decision (one line each). */
   readonly why: readonly string[];
   readonly reports: readonly Report[];
+  /**
+   * For a multi-arch image decided per platform (`platforms:` a list or `all`): each platform's
+   * manifest, its verdict and reports. `reports` then holds the index's own reports.
+   */
+  readonly platforms?: readonly PlatformResult[];
   /** ISO 8601 time the decision was made. */
   readonly decidedAt: string;
+}
+
+/** One platform of a multi-arch image, decided on its own manifest. */
+export interface PlatformResult {
+  /** `os/arch[/variant]`. */
+  readonly platform: string;
+  /** The platform manifest's digest; absent when the index lacks the platform. */
+  readonly digest?: string;
+  readonly allowed: boolean;
+  readonly verified: boolean;
+  /** `platform-missing` when the index lacks it; else `ok` or `policy`. */
+  readonly reason: 'ok' | 'policy' | 'platform-missing';
+  readonly why: readonly string[];
+  readonly reports: readonly Report[];
 }

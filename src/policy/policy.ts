@@ -13,6 +13,10 @@ export interface SelectedRule {
   readonly mode: 'enforce' | 'audit';
   readonly match: 'all' | 'any';
   readonly require: readonly RequirementConfig[];
+  /** Multi-arch semantics (docs/content-policy.md): `index`, `all` or the platforms to verify. */
+  readonly platforms: 'index' | 'all' | readonly string[];
+  /** With per-platform verification: also require the index's own artifacts. */
+  readonly verifyIndex: boolean;
   /** True when no rule matched and the policy's default applies. */
   readonly isDefault: boolean;
   /** For the default rule: what the default says. */
@@ -54,13 +58,23 @@ export function compilePolicy(config: PolicyConfig): Policy {
   const compiled: CompiledRule[] = config.rules.map((r, order) => ({
     order,
     scopes: (Array.isArray(r.scope) ? r.scope : [r.scope]).map(compileScope),
-    rule: { name: r.name, mode: r.mode, match: r.match, require: r.require, isDefault: false },
+    rule: {
+      name: r.name,
+      mode: r.mode,
+      match: r.match,
+      require: r.require,
+      platforms: r.platforms,
+      verifyIndex: r.verifyIndex,
+      isDefault: false,
+    },
   }));
   const defaultRule: SelectedRule = {
     name: 'default',
     mode: 'enforce',
     match: 'all',
     require: [],
+    platforms: 'index',
+    verifyIndex: false,
     isDefault: true,
     defaultAction: config.default,
   };

@@ -58,6 +58,26 @@ export const ruleSchema = z
       .enum(['all', 'any'])
       .default('all')
       .describe('`all`: every requirement must hold; `any`: one suffices.'),
+    platforms: z
+      .union([
+        z.literal('index'),
+        z.literal('all'),
+        z
+          .array(
+            z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/i, 'a platform is os/arch[/variant]'),
+          )
+          .min(1),
+      ])
+      .default('index')
+      .describe(
+        "For a multi-arch image (OCI index / Docker manifest list): `index` verifies the artifacts attached to the index; a list (`[linux/amd64, linux/arm64]`) requires each listed platform's manifest to satisfy `require` (a listed platform the index lacks fails with `platform-missing`); `all` requires every child manifest (attestation manifests excepted). A single-platform image is verified as itself.",
+      ),
+    verifyIndex: z
+      .boolean()
+      .default(false)
+      .describe(
+        "With `platforms` a list or `all`: also require the index's own artifacts to satisfy `require`.",
+      ),
     require: z
       .array(requirementSchema)
       .default([])

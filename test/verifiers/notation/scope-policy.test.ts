@@ -83,6 +83,8 @@ describe('notation scopePolicy', () => {
           scope: '*',
           mode: 'enforce',
           match: 'all',
+          platforms: 'index',
+          verifyIndex: false,
           require: [{ verifier: 'notation', artifacts: 'any' }],
         },
       ],
