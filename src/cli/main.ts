@@ -11,6 +11,7 @@ type Register = (program: Command) => void;
 
 /** Command name → its module, loaded only when that command runs (start-up time matters). */
 const commands: Record<string, () => Promise<{ register: Register }>> = {
+  attach: () => import('./attach.js'),
   cert: () => import('./cert.js'),
   config: () => import('./config.js'),
   discover: () => import('./discover.js'),
