@@ -12,6 +12,17 @@ const SHA256 = '2.16.840.1.101.3.4.2.1';
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 const TIMEOUT_MS = 15_000;
 
+/**
+ * A random 64-bit nonce that is a positive, minimal DER INTEGER as it stands: a leading 0x00 would
+ * be non-minimal (a TSA such as openssl ts refuses the request, about 1 in 512 requests before this
+ * rule), and a set high bit would make it negative.
+ */
+export function timestampNonce(): Buffer {
+  const nonce = randomBytes(8);
+  nonce[0] = ((nonce[0] ?? 0) & 0x7f) | 0x01;
+  return nonce;
+}
+
 /** Requests a token over `signature` (SHA-256 imprint, nonce, certReq) and returns its DER. */
 export async function requestTimestamp(
   url: string,
@@ -27,8 +38,7 @@ export async function requestTimestamp(
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
     throw new VouchError('USAGE', `--timestamp-url must be http(s), not ${parsed.protocol}`);
   const imprint = createHash('sha256').update(signature).digest();
-  const nonce = randomBytes(8);
-  nonce[0] = (nonce[0] ?? 0) & 0x7f;
+  const nonce = timestampNonce();
   const request = new pkijs.TimeStampReq({
     version: 1,
     messageImprint: new pkijs.MessageImprint({

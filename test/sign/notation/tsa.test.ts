@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { VouchError } from '../../../src/errors.js';
 import { createNotationEnvelope } from '../../../src/sign/notation/index.js';
 import { generateTestCertificate, type TestCertificate } from '../../../src/sign/notation/testcert.js';
-import { requestTimestamp } from '../../../src/sign/notation/tsa.js';
+import { requestTimestamp, timestampNonce } from '../../../src/sign/notation/tsa.js';
 import { parseCertificate, readCertificates } from '../../../src/trust/notation/certificate.js';
 import { verifyNotationEnvelope } from '../../../src/verifiers/notation/core.js';
 import { parseJwsEnvelope } from '../../../src/verifiers/notation/jws.js';
@@ -118,6 +118,13 @@ describe('RFC 3161 timestamps from a real TSA (openssl ts)', { timeout: 60_000 }
       assert.equal(expired.failure?.code, 'cert-expired');
     });
   }
+
+  it('nonces are positive minimal DER integers (no leading 0x00, no high bit), whatever the random bytes', () => {
+    for (let i = 0; i < 5000; i++) {
+      const first = timestampNonce()[0] ?? 0;
+      assert.ok(first >= 0x01 && first <= 0x7f, `first nonce byte 0x${first.toString(16)}`);
+    }
+  });
 
   it('rejects a timestamp from a TSA the trust policy does not trust', async () => {
     const { bytes, mediaType } = await createNotationEnvelope({
