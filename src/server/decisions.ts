@@ -145,7 +145,8 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
   const { engine, cache, metrics, logger } = options;
   const limit = createLimiter(options.imageConcurrency);
   const decisionTtl = (d: Decision): number => {
-    if (hasInconclusive(d.reports)) return 0;
+    // a platform's inconclusive report (multi-arch rules) is as uncacheable as the image's own
+    if (hasInconclusive(d.reports) || d.platforms?.some((p) => hasInconclusive(p.reports))) return 0;
     return d.allowed && !d.wouldDeny ? options.ttlMs : options.negativeTtlMs;
   };
 
