@@ -120,6 +120,7 @@ export async function loadCosignTrust(
       attestations: (fields.attestations ?? []).map((a) => ({
         predicateType: a.predicateType,
         conditions: compileConditions(a),
+        ...(a.provenance ? { provenance: a.provenance } : {}),
       })),
     };
   };

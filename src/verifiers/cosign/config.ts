@@ -112,6 +112,32 @@ const attestationSchema = z
       .array(conditionSchema)
       .optional()
       .describe('Conditions on the predicate; all must hold. Each needs equals or matches (or both).'),
+    provenance: z
+      .object({
+        builderId: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('SLSA builder id (v1 `runDetails.builder.id`, v0.2 `builder.id`).'),
+        sourceRepository: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Source repository URL (GitHub workflow repository, or the git material); `git+` and `.git` ignored.',
+          ),
+        sourceRef: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Source ref, e.g. `refs/heads/main` or `refs/tags/v1.2.0`.'),
+        buildType: z.string().min(1).optional().describe('SLSA build type URI.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'SLSA provenance (v1 and v0.2) conditions, each with its own reason: builder-mismatch, source-mismatch, ref-mismatch, build-type-mismatch.',
+      ),
   })
   .strict();
 

@@ -19,6 +19,10 @@ export type CosignReason =
   | 'malformed'
   | 'predicate-type-mismatch'
   | 'condition-failed'
+  | 'builder-mismatch'
+  | 'source-mismatch'
+  | 'ref-mismatch'
+  | 'build-type-mismatch'
   | 'threshold-not-met';
 
 /** Thrown by the pure checks; carries the reason and facts for the report. */

@@ -7,6 +7,7 @@ import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import type { CertificateAuthority, LogKey } from './certificate.js';
 import type { IdentityMatcher } from './identity.js';
+import type { ProvenanceExpectation } from './provenance.js';
 import type { CosignPublicKey } from './public-key.js';
 
 /** Trust material shared by every scope: loaded once, validated at start. */
@@ -34,6 +35,8 @@ export interface PredicateCondition {
 export interface AttestationRequirement {
   readonly predicateType: string;
   readonly conditions: readonly PredicateCondition[];
+  /** SLSA provenance fields the predicate must name (provenance.ts). */
+  readonly provenance?: ProvenanceExpectation;
 }
 
 /** What one scope of the policy requires of cosign artifacts. */

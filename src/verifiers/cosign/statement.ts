@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CosignCheckFailure, malformed } from './failure.js';
 import type { AttestationRequirement, PredicateCondition } from './model.js';
+import { checkProvenance } from './provenance.js';
 
 const statementSchema = z.object({
   _type: z.string().startsWith('https://in-toto.io/Statement/'),
@@ -67,6 +68,8 @@ export function checkAttestation(statement: InTotoStatement, requirement: Attest
     );
   }
   for (const c of requirement.conditions) checkCondition(statement.predicate, c);
+  if (requirement.provenance)
+    checkProvenance(statement.predicateType, statement.predicate, requirement.provenance);
 }
 
 function checkCondition(predicate: unknown, c: PredicateCondition): void {

@@ -38,6 +38,10 @@ const CLASS: Record<CosignReason, string> = {
   'digest-mismatch': 'payload-mismatch',
   'predicate-type-mismatch': 'payload-mismatch',
   'condition-failed': 'payload-mismatch',
+  'builder-mismatch': 'payload-mismatch',
+  'source-mismatch': 'payload-mismatch',
+  'ref-mismatch': 'payload-mismatch',
+  'build-type-mismatch': 'payload-mismatch',
   malformed: 'malformed',
   expired: 'expired',
 };

@@ -149,6 +149,58 @@ describe('cosign .att attestations on a real registry', { timeout: 90_000 }, () 
       assert.equal(bad.reason, 'condition-failed');
     });
 
+    it('applies SLSA provenance conditions with one reason per mismatch (v1 and v0.2 predicates)', async () => {
+      const img = await image('provenance');
+      await attestWithKey(img);
+      const v02 = await image('provenance-v02');
+      await attestWithKey(v02, 'https://slsa.dev/provenance/v0.2', {
+        builder: { id: BUILDER },
+        buildType: 'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
+        invocation: {
+          configSource: {
+            uri: 'git+https://github.com/acme/app@refs/tags/v1.0.0',
+            entryPoint: 'release.yml',
+          },
+        },
+      });
+      const policy = (predicateType: string, provenance: Record<string, string>) => ({
+        keys: [keys.k1.pub],
+        attestations: [{ predicateType, provenance }],
+      });
+      const want = {
+        builderId: BUILDER,
+        sourceRepository: 'https://github.com/acme/app.git',
+        sourceRef: 'refs/heads/main',
+      };
+      const ok = await verify(img, policy(SLSA, want));
+      assert.equal(ok.outcome, 'verified', ok.message);
+      const cases: Array<[Record<string, string>, string]> = [
+        [{ ...want, builderId: 'https://evil.example/builder' }, 'builder-mismatch'],
+        [{ ...want, sourceRepository: 'https://github.com/other/app' }, 'source-mismatch'],
+        [{ ...want, sourceRef: 'refs/heads/dev' }, 'ref-mismatch'],
+        [{ buildType: 'https://example.com/other' }, 'build-type-mismatch'],
+      ];
+      for (const [provenance, reason] of cases) {
+        const bad = await verify(img, policy(SLSA, provenance));
+        assert.deepEqual([bad.outcome, bad.reason], ['failed', reason], bad.message);
+      }
+      const v02ok = await verify(
+        v02,
+        policy('https://slsa.dev/provenance/v0.2', {
+          builderId: BUILDER,
+          sourceRepository: 'https://github.com/acme/app',
+          sourceRef: 'refs/tags/v1.0.0',
+        }),
+      );
+      assert.equal(v02ok.outcome, 'verified', v02ok.message);
+      const v02bad = await verify(
+        v02,
+        policy('https://slsa.dev/provenance/v0.2', { sourceRef: 'refs/heads/main' }),
+      );
+      assert.equal(v02bad.reason, 'ref-mismatch');
+      assert.match(v02bad.message, /refs\/tags\/v1\.0\.0, not refs\/heads\/main/);
+    });
+
     it('fails with untrusted-signer for another key', async () => {
       const img = await image('other-key');
       await attestWithKey(img, SLSA, PROVENANCE, keys.k2.pkcs8);
