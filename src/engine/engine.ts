@@ -42,6 +42,12 @@ export interface DecideOptions {
   readonly signal: AbortSignal;
   /** Verification time; the wall clock by default. */
   readonly now?: Date;
+  /**
+   * The platforms the workload runs on (admission: the pod's nodeSelector / node affinity, else
+   * `server.platforms`). Replaces the platform list of a rule that has one; `index` and `all`
+   * rules are unchanged.
+   */
+  readonly platforms?: readonly string[];
 }
 
 /** The name a policy scope matches: `registry/repository`, or `oci:<dir>` for a layout. */
@@ -160,7 +166,9 @@ export class Engine {
         signal: options.signal,
       });
       if (manifest.kind === 'index') {
-        const selected = selectPlatforms(manifest, rule.platforms);
+        const wanted =
+          Array.isArray(rule.platforms) && options.platforms ? options.platforms : rule.platforms;
+        const selected = selectPlatforms(manifest, wanted);
         const [indexReports, platforms] = await Promise.all([
           rule.verifyIndex ? reportsFor(subject) : Promise.resolve([]),
           Promise.all(

@@ -19,6 +19,7 @@ import { parseReference } from '../reference/parse.js';
 import { admissionBudgetMs, startBudget } from './budget.js';
 import type { DecisionService } from './decisions.js';
 import { isSupportedKind, type PodImage, placeOf, podImages } from './pod-images.js';
+import { podPlatforms } from './pod-platforms.js';
 
 const admissionReviewSchema = z.object({
   apiVersion: z.literal('admission.k8s.io/v1'),
@@ -43,6 +44,8 @@ export interface AdmissionRouteOptions {
   readonly maxKeys: number;
   readonly includeNamespaces: readonly string[];
   readonly excludeNamespaces: readonly string[];
+  /** Platforms verified for a pod that names none (`server.platforms`, default `[linux/amd64]`). */
+  readonly platforms: readonly string[];
 }
 
 interface AdmissionResponse {
@@ -100,6 +103,7 @@ async function validate(
   signal: AbortSignal,
   opts: AdmissionRouteOptions,
 ) {
+  const platforms = podPlatforms(req.kind.kind, req.object) ?? opts.platforms;
   const failures: string[] = [];
   const warnings: string[] = [];
   const perImage = new Map<string, ReturnType<DecisionService['decide']>>();
@@ -107,7 +111,7 @@ async function validate(
     images.map(async (img) => {
       let pending = perImage.get(img.image);
       if (!pending) {
-        pending = opts.decisions.decide(img.image, signal);
+        pending = opts.decisions.decide(img.image, signal, platforms);
         perImage.set(img.image, pending);
       }
       return { img, result: await pending };

@@ -91,6 +91,14 @@ export const serverConfigSchema = z
       })
       .strict()
       .default({ includeNamespaces: [], excludeNamespaces: ['kube-system'] }),
+    /**
+     * Platforms (`os/arch[/variant]`) verified in admission for multi-arch rules with a platform
+     * list, when the pod's nodeSelector / required node affinity names none.
+     */
+    platforms: z
+      .array(z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/i, 'a platform is os/arch[/variant]'))
+      .min(1)
+      .default(['linux/amd64']),
     /** Log level (LOG_LEVEL). */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })

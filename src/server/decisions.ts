@@ -33,7 +33,7 @@ export interface DecisionEngine {
   decideSubject(
     reference: string,
     subject: Subject,
-    options: { signal: AbortSignal; now?: Date },
+    options: { signal: AbortSignal; now?: Date; platforms?: readonly string[] },
   ): Promise<Decision>;
 }
 
@@ -68,7 +68,7 @@ export interface DecisionService {
    * decision may be shared with other keys naming the same image (its `reference` is the key that
    * computed it); treat it as immutable.
    */
-  decide(reference: string, signal: AbortSignal): Promise<KeyResult>;
+  decide(reference: string, signal: AbortSignal, platforms?: readonly string[]): Promise<KeyResult>;
   /**
    * The warm path: the decision for `reference` when both its tag resolution and its decision are
    * in the in-process cache, synchronously (no promise, no registry); undefined otherwise, and
@@ -168,12 +168,17 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
     return subject ? { resolution, subject } : { resolution };
   };
 
-  const compute = async (reference: string, resolution: Resolution, known?: Subject): Promise<Decision> => {
+  const compute = async (
+    reference: string,
+    resolution: Resolution,
+    known?: Subject,
+    platforms?: readonly string[],
+  ): Promise<Decision> => {
     const started = performance.now();
     const decision = await withDeadline(options.computeTimeoutMs, (signal) =>
       limit(async () => {
         const subject = known ?? (await engine.subject(`${resolution.name}@${resolution.digest}`, signal));
-        return engine.decideSubject(reference, subject, { signal });
+        return engine.decideSubject(reference, subject, { signal, ...(platforms ? { platforms } : {}) });
       }),
     );
     metrics.freshDecision(decision);
@@ -194,8 +199,9 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
   };
 
   let nextPriority = 0;
-  const decisionKey = (resolution: Resolution): string =>
-    `decision:${engine.generation}:${resolution.name}@${resolution.digest}`;
+  // a decision for given platforms (admission) is its own entry: platform lists change the answer
+  const decisionKey = (resolution: Resolution, platforms?: readonly string[]): string =>
+    `decision:${engine.generation}:${resolution.name}@${resolution.digest}${platforms ? `|${platforms.join(',')}` : ''}`;
 
   return {
     peek(reference) {
@@ -207,7 +213,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       metrics.cachedDecision(decision);
       return { kind: 'decision', decision, cached: true };
     },
-    async decide(reference, signal) {
+    async decide(reference, signal, platforms) {
       const started = performance.now();
       try {
         // image references only: a key must never name a local OCI layout (`oci:/path`)
@@ -216,12 +222,12 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
         const work = withRegistryPriority(nextPriority++, async () => {
           const { resolution, subject } = await resolve(reference);
           if (!options.cacheEnabled)
-            return { decision: await compute(reference, resolution, subject), cached: false };
-          const key = decisionKey(resolution);
+            return { decision: await compute(reference, resolution, subject, platforms), cached: false };
+          const key = decisionKey(resolution, platforms);
           let fresh = false;
           const decision = await cache.getOrCompute<Decision>(key, decisionTtl, () => {
             fresh = true;
-            return compute(reference, resolution, subject);
+            return compute(reference, resolution, subject, platforms);
           });
           return { decision, cached: !fresh };
         });

@@ -161,6 +161,7 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
     maxKeys,
     includeNamespaces: config.admission.includeNamespaces,
     excludeNamespaces: config.admission.excludeNamespaces,
+    platforms: config.platforms,
   });
   const checks: Record<string, ReadinessCheck> = {
     config: () => ({ ok: true, details: { generation: options.engine.generation } }),
