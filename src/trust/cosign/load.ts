@@ -121,6 +121,14 @@ export async function loadCosignTrust(
         predicateType: a.predicateType,
         conditions: compileConditions(a),
         ...(a.provenance ? { provenance: a.provenance } : {}),
+        ...(a.sbom || a.vulnerabilities
+          ? {
+              content: {
+                ...(a.sbom ? { sbom: a.sbom } : {}),
+                ...(a.vulnerabilities ? { vulnerabilities: a.vulnerabilities } : {}),
+              },
+            }
+          : {}),
       })),
     };
   };

@@ -9,6 +9,8 @@
  * constrain both the subject and the issuer (as cosign requires), never be empty.
  */
 import { z } from 'zod';
+import { sbomConfigSchema } from '../sbom/config.js';
+import { vulnerabilityReportConfigSchema } from '../vulnerability-report/config.js';
 import type { IdentityMatcher } from './identity.js';
 import type { PredicateCondition } from './model.js';
 import { parseConditionPath } from './statement.js';
@@ -137,6 +139,18 @@ const attestationSchema = z
       .optional()
       .describe(
         'SLSA provenance (v1 and v0.2) conditions, each with its own reason: builder-mismatch, source-mismatch, ref-mismatch, build-type-mismatch.',
+      ),
+    sbom: sbomConfigSchema
+      .pick({ disallowedLicenses: true, disallowedPackages: true })
+      .optional()
+      .describe(
+        'For SPDX / CycloneDX predicates: the SBOM policy of `verifiers.sbom` (disallowedLicenses, disallowedPackages), applied to the attested SBOM.',
+      ),
+    vulnerabilities: vulnerabilityReportConfigSchema
+      .pick({ disallowedSeverities: true, denylistCVEs: true })
+      .optional()
+      .describe(
+        'For SARIF and cosign vuln/v1 predicates (scanner.result a SARIF log): the policy of `verifiers.vulnerabilityReport`.',
       ),
   })
   .strict();

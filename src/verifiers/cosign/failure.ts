@@ -23,6 +23,11 @@ export type CosignReason =
   | 'source-mismatch'
   | 'ref-mismatch'
   | 'build-type-mismatch'
+  | 'disallowed-severity'
+  | 'denylisted-cve'
+  | 'unreadable-severity'
+  | 'disallowed-license'
+  | 'disallowed-package'
   | 'threshold-not-met';
 
 /** Thrown by the pure checks; carries the reason and facts for the report. */

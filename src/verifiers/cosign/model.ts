@@ -6,6 +6,7 @@
 import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import type { CertificateAuthority, LogKey } from './certificate.js';
+import type { ContentPredicatePolicy } from './content-predicate.js';
 import type { IdentityMatcher } from './identity.js';
 import type { ProvenanceExpectation } from './provenance.js';
 import type { CosignPublicKey } from './public-key.js';
@@ -37,6 +38,8 @@ export interface AttestationRequirement {
   readonly conditions: readonly PredicateCondition[];
   /** SLSA provenance fields the predicate must name (provenance.ts). */
   readonly provenance?: ProvenanceExpectation;
+  /** SBOM / vulnerability policy on an attested SBOM or report (content-predicate.ts). */
+  readonly content?: ContentPredicatePolicy;
 }
 
 /** What one scope of the policy requires of cosign artifacts. */

@@ -3,6 +3,7 @@
  * and v0.1) carried in DSSE envelopes, and the declarative predicate conditions of the policy.
  */
 import { z } from 'zod';
+import { checkContentPredicate } from './content-predicate.js';
 import { CosignCheckFailure, malformed } from './failure.js';
 import type { AttestationRequirement, PredicateCondition } from './model.js';
 import { checkProvenance } from './provenance.js';
@@ -70,6 +71,8 @@ export function checkAttestation(statement: InTotoStatement, requirement: Attest
   for (const c of requirement.conditions) checkCondition(statement.predicate, c);
   if (requirement.provenance)
     checkProvenance(statement.predicateType, statement.predicate, requirement.provenance);
+  if (requirement.content)
+    checkContentPredicate(statement.predicateType, statement.predicate, requirement.content);
 }
 
 function checkCondition(predicate: unknown, c: PredicateCondition): void {

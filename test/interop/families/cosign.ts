@@ -42,6 +42,11 @@ const CLASS: Record<CosignReason, string> = {
   'source-mismatch': 'payload-mismatch',
   'ref-mismatch': 'payload-mismatch',
   'build-type-mismatch': 'payload-mismatch',
+  'disallowed-severity': 'payload-mismatch',
+  'denylisted-cve': 'payload-mismatch',
+  'unreadable-severity': 'payload-mismatch',
+  'disallowed-license': 'payload-mismatch',
+  'disallowed-package': 'payload-mismatch',
   malformed: 'malformed',
   expired: 'expired',
 };

@@ -17,6 +17,7 @@ import { loadCosignTrust } from '../../../src/trust/cosign/load.js';
 import type { CosignConfig } from '../../../src/verifiers/cosign/config.js';
 import { createCosignVerifier } from '../../../src/verifiers/cosign/index.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
+import { sarifReport, spdxSbom } from '../../helpers/reports.js';
 import { identityToken, type SigstoreMock, startSigstoreMock } from '../../helpers/sigstore-mock.js';
 import {
   cosignTagArtifact,
@@ -199,6 +200,45 @@ describe('cosign .att attestations on a real registry', { timeout: 90_000 }, () 
       );
       assert.equal(v02bad.reason, 'ref-mismatch');
       assert.match(v02bad.message, /refs\/tags\/v1\.0\.0, not refs\/heads\/main/);
+    });
+
+    it('judges an attested SBOM (SPDX predicate) and an attested vulnerability report (vuln/v1 with SARIF) by the content policies', async () => {
+      const img = await image('content-att');
+      const spdx = JSON.parse(
+        new TextDecoder().decode(
+          spdxSbom([{ name: 'readline', version: '8.0', license: 'GPL-3.0-only OR MIT' }]),
+        ),
+      ) as unknown;
+      await attestWithKey(img, SPDX, spdx);
+      const sbomPolicy = (disallowedLicenses: string[]) => ({
+        keys: [keys.k1.pub],
+        attestations: [{ predicateType: SPDX, sbom: { disallowedLicenses, disallowedPackages: [] } }],
+      });
+      const clean = await verify(img, sbomPolicy(['AGPL-3.0-only']));
+      assert.equal(clean.outcome, 'verified', clean.message);
+      const gpl = await verify(img, sbomPolicy(['GPL-3.0-only']));
+      assert.deepEqual([gpl.outcome, gpl.reason], ['failed', 'disallowed-license'], gpl.message);
+
+      const vimg = await image('vuln-att');
+      const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
+      const sarif = JSON.parse(
+        new TextDecoder().decode(sarifReport([{ cve: 'CVE-2024-6000', severity: 'critical' }])),
+      ) as unknown;
+      await attestWithKey(vimg, VULN, {
+        scanner: { uri: 'pkg:github/aquasecurity/trivy', version: '0.50.0', result: sarif },
+      });
+      const vulnPolicy = (disallowedSeverities: string[]) => ({
+        keys: [keys.k1.pub],
+        attestations: [{ predicateType: VULN, vulnerabilities: { disallowedSeverities, denylistCVEs: [] } }],
+      });
+      assert.equal((await verify(vimg, vulnPolicy(['high']))).outcome, 'verified');
+      const critical = await verify(vimg, vulnPolicy(['critical']));
+      assert.deepEqual(
+        [critical.outcome, critical.reason],
+        ['failed', 'disallowed-severity'],
+        critical.message,
+      );
+      assert.match(critical.message, /CVE-2024-6000/);
     });
 
     it('fails with untrusted-signer for another key', async () => {
