@@ -19,6 +19,7 @@ import type { Descriptor, Repository } from '../../src/registry/types.js';
 import { signNotation } from '../../src/sign/notation/index.js';
 import { generateTestCertificate } from '../../src/sign/notation/testcert.js';
 import { pushTestImage } from '../helpers/images.js';
+import { trustAllNotationConfig } from '../helpers/notation-dir.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { sarifReport, spdxSbom } from '../helpers/reports.js';
 
@@ -114,21 +115,7 @@ async function decide(
   const config: VouchConfigInput = {
     registries: { insecure: [registry.host], dockerConfig: false },
     verifiers: {
-      notation: {
-        trustPolicy: {
-          version: '1.0',
-          trustPolicies: [
-            {
-              name: 'content',
-              registryScopes: ['*'],
-              signatureVerification: { level: 'strict' },
-              trustStores: ['ca:content'],
-              trustedIdentities: ['*'],
-            },
-          ],
-        },
-        trustStores: { ca: { content: ['ca.crt'] } },
-      },
+      notation: trustAllNotationConfig('content'),
       ...content,
     },
     policy: { rules: [{ name: 'content', scope: `${registry.host}/content/*`, require }] },

@@ -17,6 +17,7 @@ import { type Descriptor, MediaType, type Repository } from '../../src/registry/
 import { signNotation } from '../../src/sign/notation/index.js';
 import { generateTestCertificate } from '../../src/sign/notation/testcert.js';
 import { pushTestImage } from '../helpers/images.js';
+import { trustAllNotationConfig } from '../helpers/notation-dir.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 let registry: TestRegistry;
@@ -83,21 +84,7 @@ async function decide(platforms: unknown, verifyIndex = false) {
   const config: VouchConfigInput = {
     registries: { insecure: [registry.host], dockerConfig: false },
     verifiers: {
-      notation: {
-        trustPolicy: {
-          version: '1.0',
-          trustPolicies: [
-            {
-              name: 'multi',
-              registryScopes: ['*'],
-              signatureVerification: { level: 'strict' },
-              trustStores: ['ca:multi'],
-              trustedIdentities: ['*'],
-            },
-          ],
-        },
-        trustStores: { ca: { multi: ['ca.crt'] } },
-      },
+      notation: trustAllNotationConfig('multi'),
     },
     policy: {
       rules: [

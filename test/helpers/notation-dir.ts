@@ -25,3 +25,25 @@ export async function writeNotationDir(dir: string, certPem: string, store = 'be
   await writeFile(path.join(dir, 'trustpolicy.json'), JSON.stringify(policy));
   return dir;
 }
+
+/**
+ * The same trust, inline in vouch.yaml (`verifiers.notation`): one strict statement for every
+ * repository and identity, the CA `caFile` (relative to the config's folder) in store `store`.
+ */
+export function trustAllNotationConfig(store: string, caFile = 'ca.crt') {
+  return {
+    trustPolicy: {
+      version: '1.0' as const,
+      trustPolicies: [
+        {
+          name: store,
+          registryScopes: ['*'],
+          signatureVerification: { level: 'strict' as const },
+          trustStores: [`ca:${store}`],
+          trustedIdentities: ['*'],
+        },
+      ],
+    },
+    trustStores: { ca: { [store]: [caFile] } },
+  };
+}

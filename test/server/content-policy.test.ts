@@ -18,6 +18,7 @@ import type { Descriptor, Repository } from '../../src/registry/types.js';
 import { signNotation } from '../../src/sign/notation/index.js';
 import { generateTestCertificate } from '../../src/sign/notation/testcert.js';
 import { pushTestImage } from '../helpers/images.js';
+import { trustAllNotationConfig } from '../helpers/notation-dir.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { sarifReport } from '../helpers/reports.js';
 import { type RunningServer, startServer } from './harness.js';
@@ -57,21 +58,7 @@ describe('content policy in the server', { timeout: 120_000 }, () => {
     const config: VouchConfigInput = {
       registries: { insecure: [registry.host], dockerConfig: false },
       verifiers: {
-        notation: {
-          trustPolicy: {
-            version: '1.0',
-            trustPolicies: [
-              {
-                name: 'srv',
-                registryScopes: ['*'],
-                signatureVerification: { level: 'strict' },
-                trustStores: ['ca:srv'],
-                trustedIdentities: ['*'],
-              },
-            ],
-          },
-          trustStores: { ca: { srv: ['ca.crt'] } },
-        },
+        notation: trustAllNotationConfig('srv'),
         vulnerabilityReport: { disallowedSeverities: ['critical', 'high'], maximumAge: '1h' },
       },
       policy: {

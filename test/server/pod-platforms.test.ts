@@ -17,6 +17,7 @@ import { podPlatforms } from '../../src/server/pod-platforms.js';
 import { signNotation } from '../../src/sign/notation/index.js';
 import { generateTestCertificate } from '../../src/sign/notation/testcert.js';
 import { pushTestImage } from '../helpers/images.js';
+import { trustAllNotationConfig } from '../helpers/notation-dir.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { type RunningServer, startServer } from './harness.js';
 
@@ -94,21 +95,7 @@ describe('multi-arch rules in the admission webhook', { timeout: 120_000 }, () =
     const config: VouchConfigInput = {
       registries: { insecure: [registry.host], dockerConfig: false },
       verifiers: {
-        notation: {
-          trustPolicy: {
-            version: '1.0',
-            trustPolicies: [
-              {
-                name: 'pods',
-                registryScopes: ['*'],
-                signatureVerification: { level: 'strict' },
-                trustStores: ['ca:pods'],
-                trustedIdentities: ['*'],
-              },
-            ],
-          },
-          trustStores: { ca: { pods: ['ca.crt'] } },
-        },
+        notation: trustAllNotationConfig('pods'),
       },
       policy: {
         rules: [
