@@ -195,12 +195,18 @@ describe('server resilience', { timeout: 120_000 }, () => {
         await import('node:fs/promises').then((fs) => fs.writeFile(`${live.ca}.tmp`, bundle));
         await rename(`${live.ca}.tmp`, live.ca);
         const fromNewCa = await pki.leaf('client2', 'ca2');
+        // A real request, not just a handshake: under TLS 1.3 the client's handshake completes
+        // before the server has judged the client certificate (a rejection arrives afterwards as
+        // an alert), so a handshake alone says nothing about whether the new CA is in use yet.
         await waitFor(async () => {
+          const probe = await createClient(caFile, fromNewCa, 1);
           try {
-            await peerFingerprint(vouch.url, caFile, fromNewCa);
-            return true;
+            const res = await probe.post(`${vouch.url}/gatekeeper/v1/verify`, verifyBody([]));
+            return res.status === 200;
           } catch {
             return false;
+          } finally {
+            await probe.close();
           }
         });
         clientIdentity = fromNewCa;

@@ -222,6 +222,15 @@ export class RemoteRepository implements Repository {
     return listReferrers(this.#ctx, this, typeof subject === 'string' ? subject : subject.digest, options);
   }
 
+  /**
+   * Which mechanism answered `referrers` on this host: the Referrers API, or (a registry without
+   * it) the referrers tag schema. `vouch discover -o json` labels artifacts with it.
+   */
+  referrersSource(_subjectDigest: string): 'referrers-api' | 'referrers-tag' | undefined {
+    const api = this.#ctx.referrersApi.get(this.host);
+    return api === undefined ? undefined : api ? 'referrers-api' : 'referrers-tag';
+  }
+
   async listTags(options: ReadOptions = {}): Promise<string[]> {
     const signal = this.#ctx.transport.deadline(options.signal);
     const tags: string[] = [];
