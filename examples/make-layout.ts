@@ -6,9 +6,9 @@
  *
  *   node --import tsx examples/make-layout.ts [--clean]
  *
- * Content: `app` (an image with an SPDX SBOM referrer, which carries a signature-like referrer
- * of its own, and a SARIF vulnerability report referrer) and `base` (an image with nothing
- * attached). The "signature" here is a placeholder blob, not a verifiable signature.
+ * Content: `app` (an image with an SPDX SBOM and a clean SARIF vulnerability report attached as
+ * referrers), `web` (the same, but its Trivy-shaped report has a critical CVE) and `base` (an
+ * image with nothing attached). examples/sign-layout.ts signs app, web and their documents.
  */
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -75,49 +75,102 @@ async function pushImage(repo: Repository, tag: string, file: string, content: s
   return (await repo.pushManifest(manifest, MediaType.OciManifest, { tag })).descriptor;
 }
 
-const SBOM = {
-  spdxVersion: 'SPDX-2.3',
-  dataLicense: 'CC0-1.0',
-  SPDXID: 'SPDXRef-DOCUMENT',
-  name: 'vouch-example-app',
-  documentNamespace: 'https://example.invalid/spdx/vouch-example-app',
-  creationInfo: { created: CREATED, creators: ['Tool: vouch examples/make-layout.ts'] },
-  packages: [{ SPDXID: 'SPDXRef-hello', name: 'hello', versionInfo: '1.0.0', downloadLocation: 'NOASSERTION' }],
-};
+/** An SPDX 2.3 SBOM of one package (as Syft writes them, reduced). */
+function sbomOf(name: string, packages: ReadonlyArray<{ name: string; version: string; license: string }>) {
+  return {
+    spdxVersion: 'SPDX-2.3',
+    dataLicense: 'CC0-1.0',
+    SPDXID: 'SPDXRef-DOCUMENT',
+    name,
+    documentNamespace: `https://example.invalid/spdx/${name}`,
+    creationInfo: { created: CREATED, creators: ['Tool: vouch examples/make-layout.ts'] },
+    packages: packages.map((p, i) => ({
+      SPDXID: `SPDXRef-Package-${i}`,
+      name: p.name,
+      versionInfo: p.version,
+      downloadLocation: 'NOASSERTION',
+      licenseConcluded: p.license,
+      licenseDeclared: p.license,
+    })),
+  };
+}
 
-const SARIF = {
-  version: '2.1.0',
-  $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-  runs: [{ tool: { driver: { name: 'example-scanner', version: '1.0.0' } }, results: [] }],
-};
+/** A SARIF 2.1.0 report shaped as Trivy writes it: the severity label is in the rule's help. */
+function sarifOf(findings: ReadonlyArray<{ cve: string; severity: string; pkg: string; version: string }>) {
+  return {
+    version: '2.1.0',
+    $schema: 'https://json.schemastore.org/sarif-2.1.0-rtm.5.json',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'Trivy',
+            version: '0.50.0',
+            informationUri: 'https://github.com/aquasecurity/trivy',
+            rules: findings.map((f) => ({
+              id: f.cve,
+              name: 'OsPackageVulnerability',
+              shortDescription: { text: `${f.cve} in ${f.pkg}` },
+              help: {
+                text: `Vulnerability ${f.cve}\nSeverity: ${f.severity}\nPackage: ${f.pkg}\nInstalled Version: ${f.version}`,
+              },
+              properties: { tags: ['vulnerability', 'security', f.severity] },
+            })),
+          },
+        },
+        results: findings.map((f, i) => ({
+          ruleId: f.cve,
+          ruleIndex: i,
+          level: f.severity === 'CRITICAL' || f.severity === 'HIGH' ? 'error' : 'note',
+          message: { text: `Package: ${f.pkg}\nInstalled Version: ${f.version}\nVulnerability ${f.cve}` },
+          locations: [{ physicalLocation: { artifactLocation: { uri: 'image', uriBaseId: 'ROOTPATH' } } }],
+        })),
+      },
+    ],
+  };
+}
+
+const json = (doc: unknown) => text(JSON.stringify(doc));
 
 async function main(): Promise<void> {
   if (process.argv.includes('--clean')) await rm(LAYOUT_DIR, { recursive: true, force: true });
   const repo = openLayoutRepository({ kind: 'layout', dir: LAYOUT_DIR });
   const annotations = { 'org.opencontainers.image.created': CREATED };
+  const attach = (subject: Descriptor, artifactType: string, doc: unknown) =>
+    attachArtifact(repo, {
+      subject,
+      artifactType,
+      layers: [{ bytes: json(doc), mediaType: artifactType }],
+      annotations,
+    });
 
+  // app: a clean report (one low finding) and an SBOM of permissively licensed packages
   const app = await pushImage(repo, 'app', 'etc/app/hello.txt', 'hello from the vouch example app\n');
-  const sbom = await attachArtifact(repo, {
-    subject: app,
-    artifactType: 'application/spdx+json',
-    layers: [{ bytes: text(JSON.stringify(SBOM)), mediaType: 'application/spdx+json' }],
-    annotations,
-  });
-  const sbomSignature = await attachArtifact(repo, {
-    subject: sbom,
-    artifactType: 'application/vnd.dev.vouch.example.signature',
-    layers: [{ bytes: text('placeholder: not a verifiable signature\n'), mediaType: 'application/octet-stream' }],
-    annotations,
-  });
-  const report = await attachArtifact(repo, {
-    subject: app,
-    artifactType: 'application/sarif+json',
-    layers: [{ bytes: text(JSON.stringify(SARIF)), mediaType: 'application/sarif+json' }],
-    annotations,
-  });
+  const sbom = await attach(
+    app,
+    'application/spdx+json',
+    sbomOf('vouch-example-app', [{ name: 'hello', version: '1.0.0', license: 'Apache-2.0' }]),
+  );
+  const report = await attach(
+    app,
+    'application/sarif+json',
+    sarifOf([{ cve: 'CVE-2024-0001', severity: 'LOW', pkg: 'hello', version: '1.0.0' }]),
+  );
+  // web: signed like app, but its report has a critical CVE, so the content policy denies it
+  const web = await pushImage(repo, 'web', 'etc/web/index.html', '<p>the vouch example web image</p>\n');
+  const webSbom = await attach(
+    web,
+    'application/spdx+json',
+    sbomOf('vouch-example-web', [{ name: 'log4j-core', version: '2.14.1', license: 'Apache-2.0' }]),
+  );
+  const webReport = await attach(
+    web,
+    'application/sarif+json',
+    sarifOf([{ cve: 'CVE-2021-44228', severity: 'CRITICAL', pkg: 'log4j-core', version: '2.14.1' }]),
+  );
   const base = await pushImage(repo, 'base', 'etc/base/README', 'the vouch example base image: nothing attached\n');
 
-  for (const [name, d] of Object.entries({ app, sbom, sbomSignature, report, base })) {
+  for (const [name, d] of Object.entries({ app, sbom, report, web, webSbom, webReport, base })) {
     process.stdout.write(`${name.padEnd(14)} ${d.digest}\n`);
   }
 }

@@ -156,9 +156,16 @@ function decide(
   };
 }
 
+/** What a content verifier found none of (signature verifiers find signatures). */
+const NOTHING_FOUND: Readonly<Record<string, string>> = {
+  vulnerabilityReport: 'vulnerability report',
+  sbom: 'SBOM',
+};
+
 function evaluateRequirement(q: RequirementConfig, reports: readonly Report[]): { ok: boolean; why: string } {
   const mine = reports.filter((r) => r.verifier === q.verifier);
-  if (mine.length === 0) return { ok: false, why: `${q.verifier}: no signature found` };
+  if (mine.length === 0)
+    return { ok: false, why: `${q.verifier}: no ${NOTHING_FOUND[q.verifier] ?? 'signature'} found` };
   const signers = q.signedBy?.map((s) => s.verifier);
   const holds = (r: Report) =>
     r.outcome === 'verified' &&

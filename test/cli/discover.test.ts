@@ -26,11 +26,12 @@ const execFileAsync = promisify(execFile);
 
 /** The example layout's digests (examples/make-layout.ts writes deterministic content). */
 const APP = 'sha256:5a694471cabd3426bf3dd934ef249224a7a9a39f1d59714600aba45548dfece8';
-const SBOM = 'sha256:f28850fd3fe1ab2912f75ab52fc242007f0d4b813a877f45643c49bb534eb6b3';
-const SBOM_SIGNATURE = 'sha256:f9e199f357e3abf4a99da63ab199fddebebc6417e32bd4051ebd1cc8195dd8a6';
-const REPORT = 'sha256:111cb3c4d53a859de51d328a098eccb1c82ef73a015b7ad4e3973ec9f9f27967';
-/** The Notary Project signature examples/sign-layout.ts attached to `app`. */
-const NOTATION_SIGNATURE = 'sha256:8b84a5e8b5bf491338985cfe7333abbfc26b952265b919c03d9265e3c75ed8c7';
+const SBOM = 'sha256:d57f04e153cce1bf665fe623904afd17fb98d08f1336aa75b6401de78319fefc';
+const REPORT = 'sha256:de7a94da430a4718dafaba743fd67e8c10fb17ce598cf603b25de71a835b0d31';
+/** The Notary Project signatures examples/sign-layout.ts attached to `app`, its SBOM and report. */
+const NOTATION_SIGNATURE = 'sha256:2a67cd30b1cdb2ccbbe52f0146da4fc0dbf019c4d00746678c44d6b382adfa98';
+const SBOM_SIGNATURE = 'sha256:13d3844bcf6fdf5d7f600815e4d072fcf3e48f86f5f965116288c46f4f699c1a';
+const REPORT_SIGNATURE = 'sha256:69548ce365b71342d1e6554b67f161d036f12a02da24173e37d099dc5d3c6c59';
 
 interface RunResult {
   code: number;
@@ -92,10 +93,12 @@ describe('vouch discover and vouch resolve', { timeout: 150_000 }, () => {
           `oci:examples/layout@${APP}`,
           '├── application/spdx+json',
           `│   └── ${SBOM}`,
-          '│       └── application/vnd.dev.vouch.example.signature',
+          '│       └── application/vnd.cncf.notary.signature',
           `│           └── ${SBOM_SIGNATURE}`,
           '├── application/sarif+json',
           `│   └── ${REPORT}`,
+          '│       └── application/vnd.cncf.notary.signature',
+          `│           └── ${REPORT_SIGNATURE}`,
           '└── application/vnd.cncf.notary.signature',
           `    └── ${NOTATION_SIGNATURE}`,
           '',
@@ -119,7 +122,7 @@ describe('vouch discover and vouch resolve', { timeout: 150_000 }, () => {
         out.referrers.map((r) => [r.digest, r.artifactType, r.referrers.map((n) => n.digest)]),
         [
           [SBOM, 'application/spdx+json', [SBOM_SIGNATURE]],
-          [REPORT, 'application/sarif+json', []],
+          [REPORT, 'application/sarif+json', [REPORT_SIGNATURE]],
           [NOTATION_SIGNATURE, 'application/vnd.cncf.notary.signature', []],
         ],
       );

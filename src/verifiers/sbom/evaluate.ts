@@ -86,7 +86,7 @@ export function evaluateSbom(sbom: Sbom, policy: SbomPolicy): SbomVerdict {
     };
   return {
     reason: 'ok',
-    message: `the SBOM's ${sbom.packages.length} packages break no licence or package rule`,
+    message: `the SBOM's ${sbom.packages.length} ${sbom.packages.length === 1 ? 'package breaks' : 'packages break'} no licence or package rule`,
     licenseViolations,
     packageViolations,
   };
