@@ -1,6 +1,6 @@
 /**
  * `vouch sign --format atproto`: the flags of the ATCR signer (`--pds`, `--identifier`,
- * `--app-password-file`, `--allow-private-network`) read and handed to src/sign/atproto.
+ * `--app-password-file`, `--allow-private-network`, `--hold-did`) read and handed to src/sign/atproto.
  */
 import { VouchError } from '../errors.js';
 import type { Descriptor } from '../registry/types.js';
@@ -21,6 +21,7 @@ export async function runAtprotoSign(t: SignTarget, opts: SignOptions): Promise<
     identifier: opts.identifier,
     appPassword,
     allowPrivateNetwork: opts.allowPrivateNetwork ?? false,
+    ...(opts.holdDid ? { holdDid: opts.holdDid } : {}),
     signal: t.signal,
   });
 }

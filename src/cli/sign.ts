@@ -29,6 +29,7 @@ interface SignOptions {
   pds?: string;
   identifier?: string;
   appPasswordFile?: string;
+  holdDid?: string;
   allowPrivateNetwork?: boolean;
   insecureRegistry: string[];
 }
@@ -66,6 +67,10 @@ export function register(program: Command): void {
     .option('--pds <url>', 'atproto: the PDS of the signing account')
     .option('--identifier <handle-or-did>', 'atproto: the signing account')
     .option('--app-password-file <file>', 'atproto: app password of the account')
+    .option(
+      '--hold-did <did>',
+      "atproto: the ATCR hold that stores the image's blobs and scans (the record's holdDid)",
+    )
     .option('--allow-private-network', 'atproto: allow a loopback/private PDS address')
     .option(
       '--insecure-registry <host>',

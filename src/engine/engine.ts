@@ -13,8 +13,10 @@ import type { ImageReference, LayoutReference } from '../reference/types.js';
 import { discoverArtifacts } from '../referrers/discover.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Descriptor, Repository } from '../registry/types.js';
+import { externalReports } from './external.js';
 import { isIndexMediaType, selectPlatforms } from './platforms.js';
 import { containerReport, reportFromError } from './reports.js';
+import { requireSignature } from './require-signature.js';
 import type {
   Artifact,
   Decision,
@@ -144,7 +146,10 @@ export class Engine {
           verifiers.every((v) => !v.accepts(artifact)) ||
           verifiers.some((v) => treeNeeded.has(v.name) && v.accepts(artifact)),
       });
-      return this.#verifyAll(target, artifacts, verifiers, options);
+      const reports = await this.#verifyAll(target, artifacts, verifiers, options);
+      // content proven outside the registry (an ATCR hold's scan record), judged like attached content
+      const external = await externalReports(target, reports, verifiers, this.#context(target, options));
+      return external.length === 0 ? reports : [...reports, ...external];
     };
     const scopes = new Map<string, ScopePolicy>();
     for (const v of verifiers) {
@@ -226,6 +231,16 @@ export class Engine {
     return { ...verdict, ...facts, reports };
   }
 
+  #context(subject: Subject, options: DecideOptions): VerifyContext {
+    return {
+      repository: subject.repository,
+      signal: options.signal,
+      cache: this.#options.cache,
+      now: options.now ?? new Date(),
+      logger: this.#logger,
+    };
+  }
+
   async #verifyAll(
     subject: Subject,
     artifacts: readonly Artifact[],
@@ -233,13 +248,7 @@ export class Engine {
     options: DecideOptions,
   ): Promise<Report[]> {
     const limit = createLimiter(this.#options.concurrency ?? 16);
-    const ctx: VerifyContext = {
-      repository: subject.repository,
-      signal: options.signal,
-      cache: this.#options.cache,
-      now: options.now ?? new Date(),
-      logger: this.#logger,
-    };
+    const ctx = this.#context(subject, options);
     const verifyTree = async (target: Subject, artifact: Artifact): Promise<Report[]> => {
       const nestedSubject: Subject = { ...target, descriptor: artifact.descriptor };
       const nested = async () =>
@@ -263,31 +272,6 @@ export class Engine {
     const top = await Promise.all(artifacts.map((a) => verifyTree(subject, a)));
     return top.flat();
   }
-}
-
-/**
- * A content verifier's verdict stands only when the content itself carries a verified signature
- * by one of `v.signedBy` (a referrer of the report, verified against the report's digest).
- */
-function requireSignature(v: Verifier, report: Report): Report {
-  const wanted = v.signedBy ?? [];
-  if (wanted.length === 0 || report.outcome !== 'verified') return report;
-  const signers = report.nested.filter((r) => r.outcome === 'verified' && wanted.includes(r.verifier));
-  if (signers.length > 0)
-    return {
-      ...report,
-      details: { ...report.details, signedBy: [...new Set(signers.map((r) => r.verifier))] },
-    };
-  const tried = report.nested.filter((r) => wanted.includes(r.verifier));
-  return {
-    ...report,
-    outcome: 'failed',
-    reason: 'unsigned-report',
-    message:
-      tried.length === 0
-        ? `${v.name}: the artifact carries no signature by ${wanted.join(' or ')}; unsigned content does not count`
-        : `${v.name}: no signature on the artifact verified (${tried.map((r) => `${r.verifier}: ${r.reason}`).join(', ')})`,
-  };
 }
 
 /** Runs one verifier on one artifact; a throw or the deadline becomes an inconclusive report. */

@@ -116,7 +116,52 @@ export interface Verifier {
   readonly signedBy?: readonly string[];
   /** True when this verifier reads cosign's tag schema (`sha256-<hex>.sig|.att`); only then is it probed. */
   readonly usesCosignTags?: boolean;
+  /**
+   * Documents about the subject that this verifier found and proved outside the registry, given
+   * its own reports on the subject (ATCR: the `io.atcr.hold.scan` record of the hold a verified
+   * manifest record names, and its SBOM and vulnerability blobs). Each document carries the report
+   * of the signature that proves it; content verifiers judge it as if it were attached.
+   */
+  externalDocuments?(
+    subject: Subject,
+    reports: readonly Report[],
+    ctx: VerifyContext,
+  ): Promise<ExternalFinding[]>;
+  /**
+   * For content verifiers: judges a document that did not come from the registry (see
+   * `externalDocuments`). Undefined when the document's media type is not this verifier's.
+   */
+  judgeDocument?(document: ExternalDocument, ctx: VerifyContext): Report | undefined;
 }
+
+/** A document proven outside the registry, with the signature report that proves it. */
+export interface ExternalDocument {
+  readonly kind: 'document';
+  /** What reports name as the artifact: the blob's digest and media type. */
+  readonly descriptor: Pick<Descriptor, 'digest' | 'mediaType' | 'size'> & { readonly artifactType: string };
+  readonly bytes: Uint8Array;
+  /** ISO 8601 creation time (the scan time), for `maximumAge`. */
+  readonly created?: string;
+  /** Where it came from (an AT-URI), for the report's details. */
+  readonly source: string;
+  /** The verified (or failed) signature over the document, nested under the content report. */
+  readonly signature: Report;
+}
+
+/**
+ * A source of external documents that could not be read or trusted: every content verifier of
+ * the decision reports it (failed or inconclusive), so a required report is never silently absent.
+ */
+export interface ExternalFailure {
+  readonly kind: 'failure';
+  readonly outcome: Exclude<Outcome, 'verified'>;
+  readonly reason: string;
+  readonly message: string;
+  readonly source: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export type ExternalFinding = ExternalDocument | ExternalFailure;
 
 /** What a format's own trust policy says about one image (see `Verifier.scopePolicy`). */
 export interface ScopePolicy {

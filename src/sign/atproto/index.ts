@@ -15,7 +15,7 @@ import {
 import { AtprotoFailure } from '../../verifiers/atproto/failure.js';
 import { defaultFetch, type FetchLike } from '../../verifiers/atproto/identity/http.js';
 import { checkUrlHost } from '../../verifiers/atproto/identity/net-guard.js';
-import { parseRecordUri } from '../../verifiers/atproto/identity/syntax.js';
+import { isValidDid, parseRecordUri } from '../../verifiers/atproto/identity/syntax.js';
 import { readCar } from '../../verifiers/atproto/repo/car.js';
 import { parseCommit } from '../../verifiers/atproto/repo/commit.js';
 import { proveKey } from '../../verifiers/atproto/repo/mst.js';
@@ -31,6 +31,8 @@ export interface SignAtprotoOptions {
   readonly identifier: string;
   readonly appPassword: string;
   readonly allowPrivateNetwork?: boolean;
+  /** The ATCR hold storing the image's blobs and scans (the record's `holdDid`). */
+  readonly holdDid?: string;
   readonly signal?: AbortSignal;
   /** Replaces the network (tests). */
   readonly fetch?: FetchLike;
@@ -59,6 +61,8 @@ function pdsOrigin(pdsUrl: string, allowPrivateNetwork: boolean): string {
 
 /** Signs `subject` with the account's repository; returns the attached artifact's descriptor. */
 export async function signAtproto(options: SignAtprotoOptions): Promise<Descriptor> {
+  if (options.holdDid !== undefined && !isValidDid(options.holdDid))
+    throw new VouchError('USAGE', `--hold-did "${options.holdDid.slice(0, 80)}" is not a DID`);
   const allowPrivate = options.allowPrivateNetwork ?? false;
   const pds = pdsOrigin(options.pdsUrl, allowPrivate);
   const net = {
@@ -94,6 +98,7 @@ export async function signAtproto(options: SignAtprotoOptions): Promise<Descript
           mediaType: options.subject.mediaType,
           schemaVersion: 2,
           createdAt,
+          ...(options.holdDid ? { holdDid: options.holdDid } : {}),
         },
       },
     })

@@ -84,7 +84,14 @@ function compilePolicy(raw: unknown, where: string): AtcrTrustPolicy {
       action: p.action,
     };
   });
-  return { trustedDIDs, policies };
+  parsed.data.trustedHolds.forEach((did, i) => {
+    if (!trustedDIDs.has(did))
+      throw new VouchError(
+        'CONFIG_INVALID',
+        `${where}.trustedHolds[${i}]: ${did} is not listed in trustedDIDs (a hold's trust needs a validity window too)`,
+      );
+  });
+  return { trustedDIDs, policies, trustedHolds: parsed.data.trustedHolds };
 }
 
 /** Reads a trust-policy file (YAML or JSON) relative to `baseDir`. */
@@ -153,6 +160,7 @@ export async function loadAtprotoTrust(
       expiresAt: t.expiresAt?.toISOString() ?? null,
     })),
     policies: policy.policies.map(({ regex: _regex, ...rest }) => rest),
+    trustedHolds: policy.trustedHolds,
     network,
   };
   const generation = createHash('sha256').update(JSON.stringify(normalized)).digest('hex');

@@ -24,6 +24,8 @@ export interface ScopedPolicy {
 export interface AtcrTrustPolicy {
   readonly trustedDIDs: ReadonlyMap<string, TrustedDid>;
   readonly policies: readonly ScopedPolicy[];
+  /** Holds whose scan records count (each also in `trustedDIDs`); empty: scans are not read. */
+  readonly trustedHolds: readonly string[];
 }
 
 /** Compiles a scope glob to an anchored regular expression. */
@@ -92,4 +94,31 @@ export function decideSigner(
     };
   }
   return { trusted: true, entry, ...withPolicy };
+}
+
+/**
+ * Decides whether the hold `did` may vouch for scan results at `now`: listed in `trustedHolds`
+ * and in `trustedDIDs` within its validity window. A hold is never a signer of images by this.
+ */
+export function decideHold(
+  policy: AtcrTrustPolicy,
+  did: string,
+  now: Date,
+):
+  | { readonly trusted: true; readonly entry: TrustedDid }
+  | { readonly trusted: false; readonly message: string } {
+  const entry = policy.trustedDIDs.get(did);
+  if (!policy.trustedHolds.includes(did) || !entry)
+    return { trusted: false, message: `the hold ${did} is not in the ATCR policy's trustedHolds` };
+  if (entry.validFrom && now < entry.validFrom)
+    return {
+      trusted: false,
+      message: `the hold ${did} is trusted only from ${entry.validFrom.toISOString()}`,
+    };
+  if (entry.expiresAt && now > entry.expiresAt)
+    return {
+      trusted: false,
+      message: `trust in the hold ${did} expired at ${entry.expiresAt.toISOString()}`,
+    };
+  return { trusted: true, entry };
 }

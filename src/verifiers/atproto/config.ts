@@ -37,6 +37,12 @@ export const atcrTrustPolicySchema = z
     version: z.union([z.literal(1), z.literal('1.0'), z.literal('1')]),
     trustedDIDs: z.record(z.string(), trustedDidSchema.nullable()).default({}),
     policies: z.array(atcrPolicySchema).default([]),
+    /**
+     * vouch's addition: ATCR holds whose `io.atcr.hold.scan` records (vulnerability counts, SBOM
+     * and Grype report blobs) count as signed content. Each must be listed in `trustedDIDs` (its
+     * validity window applies). Empty: scan records are not read.
+     */
+    trustedHolds: z.array(z.string()).default([]),
   })
   .strict();
 

@@ -12,6 +12,8 @@ export type AtprotoReason =
   | 'digest-mismatch'
   | 'repository-mismatch'
   | 'untrusted-signer'
+  | 'untrusted-hold'
+  | 'scan-mismatch'
   | 'invalid-signature'
   | 'high-s'
   | 'did-mismatch'

@@ -18,6 +18,7 @@ import { ATPROTO_SIGNATURE_ARTIFACT_TYPE, parseSignatureArtifact } from './artif
 import { AtprotoFailure, type AtprotoReason, outcomeOf } from './failure.js';
 import type { ResolveTxt } from './identity/handle.js';
 import { defaultFetch, type FetchLike } from './identity/http.js';
+import { holdScanDocuments } from './scan/documents.js';
 import { type VerifiedClaim, verifyClaim } from './verify-claim.js';
 
 export { ATPROTO_SIGNATURE_ARTIFACT_TYPE } from './artifact.js';
@@ -63,6 +64,7 @@ function detailsOf(v: VerifiedClaim): Record<string, unknown> {
     commitRev: v.commitRev,
     ...(v.artifactCommitCid ? { artifactCommitCid: v.artifactCommitCid } : {}),
     ...(v.signedAt ? { signedAt: v.signedAt } : {}),
+    ...(v.holdDid ? { holdDid: v.holdDid } : {}),
   };
 }
 
@@ -127,6 +129,9 @@ export function createAtprotoVerifier(trust: AtprotoTrust, deps: AtprotoVerifier
       return (
         artifact.kind === 'referrer' && artifact.descriptor.artifactType === ATPROTO_SIGNATURE_ARTIFACT_TYPE
       );
+    },
+    externalDocuments(subject, reports, ctx) {
+      return holdScanDocuments(subject, reports, trust, { fetch, plcFetch }, ctx);
     },
     async verify(subject: Subject, artifact: Artifact, ctx: VerifyContext): Promise<Report> {
       const scope = atprotoScopeRequirement(trust, subject.name);

@@ -12,6 +12,7 @@ import { type ResolveTxt, verifyHandle } from './identity/handle.js';
 import type { FetchLike } from './identity/http.js';
 import { checkUrlHost } from './identity/net-guard.js';
 import { resolveIdentity } from './identity/resolver.js';
+import { isValidDid } from './identity/syntax.js';
 import { fetchRecordProof } from './pds.js';
 import { parseDidKey } from './repo/keys.js';
 import { verifyRecordProof } from './repo/proof.js';
@@ -52,6 +53,8 @@ export interface VerifiedClaim {
   readonly commitRev: string;
   readonly artifactCommitCid?: string;
   readonly signedAt?: string;
+  /** The hold the proven manifest record names (`holdDid`), where its blobs and scans live. */
+  readonly holdDid?: string;
 }
 
 /** True when the record's `repository` names this image (ATCR scopes it to the owner's DID). */
@@ -157,6 +160,8 @@ export async function verifyClaim(
   }
   const commitCid = proof.commitCid.toString();
   const signedAt = typeof record.createdAt === 'string' ? record.createdAt : claim.signedAt;
+  const holdDid =
+    typeof record.holdDid === 'string' && isValidDid(record.holdDid) ? record.holdDid : undefined;
   return {
     did: claim.did,
     ...(decision.entry ? { signer: decision.entry } : {}),
@@ -175,5 +180,6 @@ export async function verifyClaim(
     commitRev: proof.commit.rev,
     ...(claim.commitCid && claim.commitCid !== commitCid ? { artifactCommitCid: claim.commitCid } : {}),
     ...(signedAt ? { signedAt } : {}),
+    ...(holdDid ? { holdDid } : {}),
   };
 }

@@ -4,10 +4,10 @@
  * Whether the report is signed is decided by the engine over the referrer tree (`signedBy`).
  */
 import { createHash } from 'node:crypto';
-import { makeReport } from '../../engine/reports.js';
-import type { Artifact, Outcome, Report, Verifier } from '../../engine/types.js';
+import { artifactFacts, makeReport } from '../../engine/reports.js';
+import type { Artifact, ExternalDocument, Outcome, Report, Verifier } from '../../engine/types.js';
 import type { Descriptor } from '../../registry/types.js';
-import { checkAge, parseMaximumAge } from './age.js';
+import { CREATED_ANNOTATION, checkAge, parseMaximumAge } from './age.js';
 import { readContentArtifact } from './artifact.js';
 import { ContentFailure } from './failure.js';
 
@@ -24,6 +24,8 @@ export interface ContentVerifierSpec {
   readonly what: string;
   /** Artifact types (and layer media types) accepted. */
   readonly mediaTypes: readonly string[];
+  /** Types of documents from outside the registry judged (`judgeDocument`); default `mediaTypes`. */
+  readonly documentTypes?: readonly string[];
   readonly maxBytes: number;
   readonly maximumAge: string | undefined;
   readonly signedBy: readonly string[];
@@ -40,6 +42,35 @@ export function createContentVerifier(spec: ContentVerifierSpec): Verifier {
     .digest('hex')
     .slice(0, 16);
   const accepted = new Set(spec.mediaTypes);
+  const documentTypes = new Set(spec.documentTypes ?? spec.mediaTypes);
+  /** The age check and the format's judgement, the same for attached and external documents. */
+  const weigh = (
+    artifact: Report['artifact'],
+    bytes: Uint8Array,
+    layer: Descriptor,
+    annotations: Readonly<Record<string, string>> | undefined,
+    now: Date,
+    extra: Record<string, unknown> = {},
+  ): Report => {
+    const report = (outcome: Outcome, reason: string, message: string, details: Record<string, unknown>) => ({
+      verifier: spec.name,
+      artifact,
+      outcome,
+      reason,
+      message,
+      details: { ...details, ...extra },
+      nested: [],
+    });
+    try {
+      const created = checkAge(annotations, maximumAgeMs, now);
+      const j = spec.judge(bytes, layer);
+      return report(j.outcome, j.reason, j.message, { ...j.details, ...(created ? { created } : {}) });
+    } catch (err) {
+      if (err instanceof ContentFailure)
+        return report('failed', err.reason, `${spec.what}: ${err.message}`, {});
+      throw err;
+    }
+  };
   return {
     name: spec.name,
     generation,
@@ -55,18 +86,30 @@ export function createContentVerifier(spec: ContentVerifierSpec): Verifier {
         what: spec.what,
       });
       if (!read.ok) return makeReport(spec.name, artifact, read.outcome, read.reason, read.message);
-      try {
-        const created = checkAge(read.annotations, maximumAgeMs, ctx.now);
-        const j = spec.judge(read.bytes, read.layer);
-        return makeReport(spec.name, artifact, j.outcome, j.reason, j.message, {
-          ...j.details,
-          ...(created ? { created } : {}),
-        });
-      } catch (err) {
-        if (err instanceof ContentFailure)
-          return makeReport(spec.name, artifact, 'failed', err.reason, `${spec.what}: ${err.message}`);
-        throw err;
-      }
+      return weigh(artifactFacts(artifact), read.bytes, read.layer, read.annotations, ctx.now);
+    },
+    judgeDocument(document: ExternalDocument, ctx): Report | undefined {
+      const type = document.descriptor.artifactType;
+      if (!documentTypes.has(type)) return undefined;
+      const artifact = { ...document.descriptor };
+      const source = { source: document.source };
+      if (document.bytes.byteLength > spec.maxBytes)
+        return {
+          verifier: spec.name,
+          artifact,
+          outcome: 'failed',
+          reason: 'too-large',
+          message: `${spec.what}: ${document.bytes.byteLength} bytes, over the ${spec.maxBytes}-byte limit`,
+          details: source,
+          nested: [],
+        };
+      const layer: Descriptor = {
+        mediaType: type,
+        digest: document.descriptor.digest,
+        size: document.bytes.byteLength,
+      };
+      const annotations = document.created ? { [CREATED_ANNOTATION]: document.created } : undefined;
+      return weigh(artifact, document.bytes, layer, annotations, ctx.now, source);
     },
   };
 }
