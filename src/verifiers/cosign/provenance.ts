@@ -49,6 +49,16 @@ export function normalizeRepository(uri: string): string {
   return m ? `${m[1]?.toLowerCase()}${m[2]?.toLowerCase()}${m[3]}` : bare;
 }
 
+/**
+ * Whether two repository names are the same repository: normalized, and without the scheme, so
+ * `github.com/acme/app` (as policy-controller and cosign's flags write it) matches the
+ * provenance's `https://github.com/acme/app` or `git+https://github.com/acme/app.git`.
+ */
+export function sameRepository(a: string, b: string): boolean {
+  const bare = (uri: string) => normalizeRepository(uri).replace(/^[a-z+]+:\/\//, '');
+  return bare(a) === bare(b);
+}
+
 export function provenanceFacts(predicateType: string, predicate: unknown): ProvenanceFacts {
   const p = obj(predicate) ?? {};
   if (predicateType === SLSA_V02) {
@@ -110,7 +120,7 @@ export function checkProvenance(
     'source repository',
     facts.sourceRepository,
     expect.sourceRepository,
-    (a, b) => a === normalizeRepository(b),
+    sameRepository,
   );
   check('ref-mismatch', 'source ref', facts.sourceRef, expect.sourceRef);
   check('build-type-mismatch', 'build type', facts.buildType, expect.buildType);
