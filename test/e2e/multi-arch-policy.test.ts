@@ -27,6 +27,8 @@ let repository: Repository;
 let sign: (subject: Descriptor) => Promise<void>;
 let ref: string;
 let amd64: Descriptor;
+let certKey: string;
+let certPem: string;
 
 before(async () => {
   registry = await startRegistry();
@@ -34,6 +36,8 @@ before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'vouch-multi-'));
   const cert = await generateTestCertificate({ name: 'multi.test', keyAlgorithm: 'ec-p256' });
   await writeFile(path.join(dir, 'ca.crt'), cert.certPem);
+  certKey = cert.keyPem;
+  certPem = cert.certPem;
   ref = `${registry.host}/multi/app:v1`;
   repository = client.repository(parseReference(ref));
   sign = async (subject) => {
@@ -80,7 +84,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function decide(platforms: unknown, verifyIndex = false) {
+async function decide(platforms: unknown, verifyIndex = false, target = ref) {
   const config: VouchConfigInput = {
     registries: { insecure: [registry.host], dockerConfig: false },
     verifiers: {
@@ -103,7 +107,7 @@ async function decide(platforms: unknown, verifyIndex = false) {
   const loaded = await composeConfig({ configFile: file });
   const runtime = await buildRuntime(loaded.config, { baseDir: loaded.baseDir });
   try {
-    return await runtime.engine.decide(ref, { signal: AbortSignal.timeout(20_000) });
+    return await runtime.engine.decide(target, { signal: AbortSignal.timeout(20_000) });
   } finally {
     await runtime.close();
   }
@@ -143,5 +147,70 @@ describe('multi-arch rules on a two-platform index', () => {
     const both = await decide(['linux/amd64'], true);
     assert.equal(both.allowed, true, both.why.join('; '));
     assert.equal(both.reports[0]?.outcome, 'verified', 'the index reports are the top-level reports');
+  });
+});
+
+describe('a Docker manifest list with only arm64 and Windows manifests', () => {
+  let listRef: string;
+  let arm64: Descriptor;
+  let windows: Descriptor;
+  before(async () => {
+    listRef = `${registry.host}/multi/list:v1`;
+    const repo = client.repository(parseReference(listRef));
+    arm64 = await pushTestImage(repo, 'arm64', 'list-arm64');
+    windows = await pushTestImage(repo, 'windows', 'list-windows');
+    const list = {
+      schemaVersion: 2,
+      mediaType: MediaType.DockerManifestList,
+      manifests: [
+        {
+          mediaType: arm64.mediaType,
+          digest: arm64.digest,
+          size: arm64.size,
+          platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+        },
+        {
+          mediaType: windows.mediaType,
+          digest: windows.digest,
+          size: windows.size,
+          platform: { os: 'windows', architecture: 'amd64', 'os.version': '10.0.20348.2227' },
+        },
+      ],
+    };
+    await repo.pushManifest(new TextEncoder().encode(JSON.stringify(list)), MediaType.DockerManifestList, {
+      tag: 'v1',
+    });
+    await signNotation({
+      repository: repo,
+      subject: arm64,
+      keyPem: certKey,
+      certChainPem: certPem,
+      envelope: 'jws',
+    });
+  });
+
+  it('decides per platform like an OCI index: linux/arm64 allows, the signed manifest is listed', async () => {
+    const d = await decide(['linux/arm64'], false, listRef);
+    assert.equal(d.allowed, true, d.why.join('; '));
+    assert.equal(d.platforms?.[0]?.digest, arm64.digest);
+  });
+
+  it('linux/amd64 is platform-missing: windows/amd64 is never taken for it, nor arm64', async () => {
+    const d = await decide(['linux/amd64'], false, listRef);
+    assert.equal(d.allowed, false);
+    assert.equal(d.platforms?.[0]?.reason, 'platform-missing');
+    assert.equal(d.platforms?.[0]?.digest, undefined);
+  });
+
+  it('windows/amd64 is its own platform (unsigned here), and all lists both', async () => {
+    const win = await decide(['windows/amd64'], false, listRef);
+    assert.equal(win.allowed, false);
+    assert.equal(win.platforms?.[0]?.digest, windows.digest);
+    assert.match(win.why.join(), /windows\/amd64: notation: no signature found/);
+    const all = await decide('all', false, listRef);
+    assert.deepEqual(
+      all.platforms?.map((p) => `${p.platform}:${p.verified}`),
+      ['linux/arm64/v8:true', 'windows/amd64:false'],
+    );
   });
 });
