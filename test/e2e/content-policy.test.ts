@@ -8,16 +8,20 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createMemoryCache } from '../../src/cache/memory.js';
 import { composeConfig } from '../../src/config/compose.js';
 import { buildRuntime } from '../../src/config/runtime.js';
 import type { VouchConfigInput } from '../../src/config/schema.js';
 import type { Report } from '../../src/engine/types.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { parseReference } from '../../src/reference/parse.js';
 import { attachArtifact } from '../../src/referrers/attach.js';
 import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
 import type { Descriptor, Repository } from '../../src/registry/types.js';
 import { signNotation } from '../../src/sign/notation/index.js';
 import { generateTestCertificate } from '../../src/sign/notation/testcert.js';
+import { vulnerabilityReportConfigSchema } from '../../src/verifiers/vulnerability-report/config.js';
+import { createVulnerabilityReportVerifier } from '../../src/verifiers/vulnerability-report/index.js';
 import { pushTestImage } from '../helpers/images.js';
 import { trustAllNotationConfig } from '../helpers/notation-dir.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -175,6 +179,39 @@ describe('vulnerability reports', () => {
     const bad = await decide(refs.notsarif as string, [{ verifier: 'vulnerabilityReport' }], vulnPolicy);
     assert.equal(bad.allowed, false);
     assert.equal(only(bad.reports, 'vulnerabilityReport')[0]?.reason, 'malformed');
+  });
+
+  it('a report attached to another image is subject-mismatch, never a pass', async () => {
+    // as a forged referrers listing would present it: the clean image's report, offered for
+    // another image of the same repository
+    const repo = client.repository(parseReference(refs.clean as string));
+    const [report] = await repo.referrers(await repo.resolve('v1'), {
+      artifactType: 'application/sarif+json',
+    });
+    const other = await pushTestImage(repo, 'other', 'content-other');
+    const verifier = createVulnerabilityReportVerifier(
+      vulnerabilityReportConfigSchema.parse({ disallowedSeverities: ['critical'] }),
+      [],
+    );
+    const r = await verifier.verify(
+      {
+        name: `${registry.host}/content/clean`,
+        reference: parseReference(`${registry.host}/content/clean:other`),
+        descriptor: other,
+        repository: repo,
+      },
+      { descriptor: report as Descriptor, kind: 'referrer', source: 'referrers-tag', referrers: [] },
+      {
+        repository: repo,
+        signal: AbortSignal.timeout(10_000),
+        cache: createMemoryCache(),
+        now: new Date(),
+        logger: silentLogger,
+      },
+    );
+    assert.equal(r.outcome, 'failed');
+    assert.equal(r.reason, 'subject-mismatch');
+    assert.match(r.message, /is attached to sha256:[a-f0-9]{64}, not to/);
   });
 
   it('the signature of a report is not a signature of the image', async () => {
