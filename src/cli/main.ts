@@ -16,6 +16,8 @@ const commands: Record<string, () => Promise<{ register: Register }>> = {
   config: () => import('./config.js'),
   discover: () => import('./discover.js'),
   keygen: () => import('./keygen.js'),
+  ratify: () => import('./ratify.js'),
+  'ratify-plugin': () => import('./ratify.js'),
   resolve: () => import('./resolve.js'),
   serve: () => import('./serve.js'),
   sign: () => import('./sign.js'),
