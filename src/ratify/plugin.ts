@@ -23,8 +23,8 @@ import { discoverArtifacts } from '../referrers/discover.js';
 import { parseDuration } from '../server/env.js';
 import { MediaTypes } from '../verifiers/cosign/constants.js';
 import {
-  type PluginInput,
   PluginErrorCode,
+  type PluginInput,
   parsePluginInput,
   RatifyPluginError,
   readPluginArgs,
