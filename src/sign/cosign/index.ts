@@ -13,6 +13,7 @@ import { VouchError } from '../../errors.js';
 import { attachArtifact } from '../../referrers/attach.js';
 import type { Descriptor, Repository } from '../../registry/types.js';
 import { Annotation, MediaTypes } from '../../verifiers/cosign/constants.js';
+import type { SignatureArtifact } from '../signature-artifact.js';
 import { appendToCosignTag } from './tag-manifest.js';
 
 export { decryptCosignKey, encryptCosignKey, generateCosignKeyPair } from './key-file.js';
@@ -50,37 +51,92 @@ export function signBytes(key: KeyObject, data: Uint8Array): Buffer {
   return key.asymmetricKeyType === 'ed25519' ? sign(null, data, key) : sign('sha256', data, key);
 }
 
-/** Signs the subject and pushes the signature; returns the descriptor of the pushed manifest. */
-export async function signCosign(options: SignCosignOptions): Promise<Descriptor> {
+/** What to sign: the subject and the key; no repository (see `createCosignSignature`). */
+export interface CreateCosignSignatureOptions {
+  readonly subject: Descriptor;
+  /** `registry/repository` recorded as `critical.identity.docker-reference` / the statement subject name. */
+  readonly subjectReference: string;
+  /** Decrypted PKCS#8 PEM private key. */
+  readonly privateKeyPem: string;
+  /** `bundle`: a sigstore bundle v0.3 (DSSE statement); `simple-signing`: cosign's legacy payload + signature. */
+  readonly form: 'bundle' | 'simple-signing';
+}
+
+/**
+ * Signs the subject without pushing anything: a sigstore bundle v0.3 layer (artifactType the
+ * bundle media type) or one simple-signing layer annotated with its signature.
+ */
+export function createCosignSignature(options: CreateCosignSignatureOptions): SignatureArtifact {
   let key: KeyObject;
   try {
     key = createPrivateKey(options.privateKeyPem);
   } catch (err) {
     throw new VouchError('SIGNING_FAILED', 'the cosign private key does not parse', { cause: err });
   }
-  const { repository, subject, signal } = options;
-  if (options.mode === 'bundle') return pushBundle(options, key);
-  const payload = simpleSigningPayload(options.subjectReference, subject.digest);
+  if (options.form === 'bundle') return bundleSignature(options, key);
+  const payload = simpleSigningPayload(options.subjectReference, options.subject.digest);
   const signature = signBytes(key, payload).toString('base64');
-  const layerAnnotations = { [Annotation.signature]: signature };
-  if (options.mode === 'referrer') {
-    return attachArtifact(repository, {
+  return {
+    format: 'cosign',
+    artifactType: MediaTypes.cosignArtifactSignature,
+    layers: [
+      {
+        bytes: payload,
+        mediaType: MediaTypes.simpleSigning,
+        annotations: { [Annotation.signature]: signature },
+      },
+    ],
+  };
+}
+
+/**
+ * Places a cosign signature: a simple-signing layer appended to the `.sig` tag (`tag`) or as an
+ * OCI referrer (`referrer`); a bundle always as a referrer. Returns the pushed manifest.
+ */
+export async function pushCosignSignature(
+  repository: Repository,
+  subject: Descriptor,
+  signature: SignatureArtifact,
+  placement: 'tag' | 'referrer',
+  signal?: AbortSignal,
+): Promise<Descriptor> {
+  const layer = signature.layers[0];
+  if (placement === 'tag' && signature.layers.length === 1 && layer?.mediaType === MediaTypes.simpleSigning) {
+    return appendToCosignTag(
+      repository,
       subject,
-      artifactType: MediaTypes.cosignArtifactSignature,
-      layers: [{ bytes: payload, mediaType: MediaTypes.simpleSigning, annotations: layerAnnotations }],
-      ...(signal ? { signal } : {}),
-    });
+      'sig',
+      { bytes: layer.bytes, mediaType: layer.mediaType, annotations: layer.annotations ?? {} },
+      signal,
+    );
   }
-  return appendToCosignTag(
-    repository,
+  return attachArtifact(repository, {
     subject,
-    'sig',
-    { bytes: payload, mediaType: MediaTypes.simpleSigning, annotations: layerAnnotations },
-    signal,
+    artifactType: signature.artifactType,
+    layers: signature.layers,
+    ...(signature.annotations ? { annotations: signature.annotations } : {}),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** Signs the subject and pushes the signature; returns the descriptor of the pushed manifest. */
+export async function signCosign(options: SignCosignOptions): Promise<Descriptor> {
+  const signature = createCosignSignature({
+    subject: options.subject,
+    subjectReference: options.subjectReference,
+    privateKeyPem: options.privateKeyPem,
+    form: options.mode === 'bundle' ? 'bundle' : 'simple-signing',
+  });
+  return pushCosignSignature(
+    options.repository,
+    options.subject,
+    signature,
+    options.mode === 'tag' ? 'tag' : 'referrer',
+    options.signal,
   );
 }
 
-async function pushBundle(options: SignCosignOptions, key: KeyObject): Promise<Descriptor> {
+function bundleSignature(options: CreateCosignSignatureOptions, key: KeyObject): SignatureArtifact {
   const { subject } = options;
   const [alg, hex] = subject.digest.split(':');
   const statement = {
@@ -104,14 +160,18 @@ async function pushBundle(options: SignCosignOptions, key: KeyObject): Promise<D
       signatures: [{ sig: sig.toString('base64'), keyid: '' }],
     },
   };
-  return attachArtifact(options.repository, {
-    subject,
+  return bundleArtifact(Buffer.from(JSON.stringify(bundle)), statement.predicateType);
+}
+
+/** A sigstore bundle v0.3 holding a DSSE statement, as the referrer cosign v3 attaches. */
+export function bundleArtifact(bundleJson: Uint8Array, predicateType: string): SignatureArtifact {
+  return {
+    format: 'cosign',
     artifactType: MediaTypes.bundleV03,
-    layers: [{ bytes: Buffer.from(JSON.stringify(bundle)), mediaType: MediaTypes.bundleV03 }],
+    layers: [{ bytes: bundleJson, mediaType: MediaTypes.bundleV03 }],
     annotations: {
       [Annotation.bundleContent]: 'dsse-envelope',
-      [Annotation.bundlePredicateType]: statement.predicateType,
+      [Annotation.bundlePredicateType]: predicateType,
     },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  };
 }

@@ -25,12 +25,11 @@ import {
   type Witness,
 } from '@sigstore/sign';
 import { VouchError } from '../../errors.js';
-import { attachArtifact } from '../../referrers/attach.js';
 import type { Descriptor, Repository } from '../../registry/types.js';
 import { Annotation, MediaTypes } from '../../verifiers/cosign/constants.js';
+import type { SignatureArtifact } from '../signature-artifact.js';
 import { FulcioChainSigner } from './fulcio.js';
-import { simpleSigningPayload } from './index.js';
-import { appendToCosignTag } from './tag-manifest.js';
+import { bundleArtifact, pushCosignSignature, simpleSigningPayload } from './index.js';
 
 /** cosign's annotation for an RFC 3161 timestamp on a legacy signature layer. */
 export const RFC3161_ANNOTATION = 'dev.sigstore.cosign/rfc3161timestamp';
@@ -86,15 +85,29 @@ export function checkServiceUrl(value: string, flag: string): string {
   return url.href.replace(/\/$/, '');
 }
 
-/** Signs the subject keylessly and pushes the signature in the requested form. */
-export async function signCosignKeyless(options: KeylessSignOptions): Promise<KeylessSignResult> {
-  const { repository, subject } = options;
+/** A keyless signature before it is placed: the artifact, the Fulcio chain and the Rekor log index. */
+export interface KeylessSignature {
+  readonly signature: SignatureArtifact;
+  /** Leaf first, PEM. */
+  readonly certificateChain: readonly string[];
+  readonly logIndex: number;
+}
+
+/**
+ * Signs the subject keylessly without touching the registry: a sigstore bundle (`bundle`) or a
+ * simple-signing layer annotated as cosign does (`simple-signing`). Fulcio, Rekor and the TSA are
+ * contacted; the registry is not.
+ */
+export async function createCosignKeylessSignature(
+  options: Omit<KeylessSignOptions, 'repository' | 'mode'> & { readonly form: 'bundle' | 'simple-signing' },
+): Promise<KeylessSignature> {
+  const { subject } = options;
   const signal = options.signal ?? AbortSignal.timeout(120_000);
   const fulcioUrl = checkServiceUrl(options.fulcioUrl, '--fulcio-url');
   const signer = new FulcioChainSigner({ fulcioUrl, identityToken: options.identityToken, signal });
   const witnesses = buildWitnesses(options.rekorUrl, options.tsaUrl, options.rekorEntryType ?? 'intoto');
 
-  if (options.mode === 'bundle') {
+  if (options.form === 'bundle') {
     const [alg, hex] = subject.digest.split(':');
     const statement = {
       _type: 'https://in-toto.io/Statement/v1',
@@ -107,17 +120,14 @@ export async function signCosignKeyless(options: KeylessSignOptions): Promise<Ke
       Buffer.from(JSON.stringify(statement)),
       MediaTypes.inTotoPayload,
     );
-    const descriptor = await attachArtifact(repository, {
-      subject,
-      artifactType: MediaTypes.bundleV03,
-      layers: [{ bytes: Buffer.from(JSON.stringify(bundleToJSON(bundle))), mediaType: MediaTypes.bundleV03 }],
-      annotations: {
-        [Annotation.bundleContent]: 'dsse-envelope',
-        [Annotation.bundlePredicateType]: COSIGN_SIGN_PREDICATE_TYPE,
-      },
-      signal,
-    });
-    return { descriptor, certificateChain: signer.chainPem, logIndex: logIndexOf(bundle) };
+    return {
+      signature: bundleArtifact(
+        Buffer.from(JSON.stringify(bundleToJSON(bundle))),
+        COSIGN_SIGN_PREDICATE_TYPE,
+      ),
+      certificateChain: signer.chainPem,
+      logIndex: logIndexOf(bundle),
+    };
   }
 
   const payload = simpleSigningPayload(options.subjectReference, subject.digest);
@@ -125,17 +135,34 @@ export async function signCosignKeyless(options: KeylessSignOptions): Promise<Ke
   if (bundle.content.$case !== 'messageSignature')
     throw new VouchError('INTERNAL', 'the message signature builder returned a DSSE bundle');
   const annotations = legacyAnnotations(bundle, bundle.content.messageSignature.signature, signer.chainPem);
-  const layer = { bytes: payload, mediaType: MediaTypes.simpleSigning, annotations };
-  const descriptor =
-    options.mode === 'referrer'
-      ? await attachArtifact(repository, {
-          subject,
-          artifactType: MediaTypes.cosignArtifactSignature,
-          layers: [layer],
-          signal,
-        })
-      : await appendToCosignTag(repository, subject, 'sig', layer, signal);
-  return { descriptor, certificateChain: signer.chainPem, logIndex: logIndexOf(bundle) };
+  return {
+    signature: {
+      format: 'cosign',
+      artifactType: MediaTypes.cosignArtifactSignature,
+      layers: [{ bytes: payload, mediaType: MediaTypes.simpleSigning, annotations }],
+    },
+    certificateChain: signer.chainPem,
+    logIndex: logIndexOf(bundle),
+  };
+}
+
+/** Signs the subject keylessly and pushes the signature in the requested form. */
+export async function signCosignKeyless(options: KeylessSignOptions): Promise<KeylessSignResult> {
+  const signal = options.signal ?? AbortSignal.timeout(120_000);
+  const { repository, mode, ...rest } = options;
+  const made = await createCosignKeylessSignature({
+    ...rest,
+    signal,
+    form: mode === 'bundle' ? 'bundle' : 'simple-signing',
+  });
+  const descriptor = await pushCosignSignature(
+    repository,
+    options.subject,
+    made.signature,
+    mode === 'tag' ? 'tag' : 'referrer',
+    signal,
+  );
+  return { descriptor, certificateChain: made.certificateChain, logIndex: made.logIndex };
 }
 
 /** Rekor (and, with `tsaUrl`, timestamp authority) witnesses, each request with a deadline. */

@@ -21,6 +21,7 @@ import {
   THUMBPRINT_ANNOTATION,
 } from '../../verifiers/notation/envelope.js';
 import { VERSION } from '../../version.js';
+import type { SignatureArtifact } from '../signature-artifact.js';
 import { buildCoseEnvelope, buildJwsEnvelope } from './envelope.js';
 import { requestTimestamp } from './tsa.js';
 
@@ -105,17 +106,33 @@ export async function createNotationEnvelope(
   return { bytes: await buildCoseEnvelope(input), mediaType: COSE_MEDIA_TYPE, chain };
 }
 
-/** Signs `subject` and attaches the signature in `repository`; returns the signature manifest's descriptor. */
-export async function signNotation(options: SignNotationOptions): Promise<Descriptor> {
+/**
+ * Signs `subject` without pushing: the envelope as the one layer of a notation signature artifact,
+ * with the chain's thumbprints and the creation time as the referrer's annotations.
+ */
+export async function createNotationSignature(
+  options: Omit<SignNotationOptions, 'repository'>,
+): Promise<SignatureArtifact> {
   const { bytes, mediaType, chain } = await createNotationEnvelope(options);
-  return attachArtifact(options.repository, {
-    subject: options.subject,
+  return {
+    format: 'notation',
     artifactType: SIGNATURE_ARTIFACT_TYPE,
     layers: [{ bytes, mediaType }],
     annotations: {
       [THUMBPRINT_ANNOTATION]: JSON.stringify(chain.map((c) => c.sha256)),
       'org.opencontainers.image.created': (options.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     },
+  };
+}
+
+/** Signs `subject` and attaches the signature in `repository`; returns the signature manifest's descriptor. */
+export async function signNotation(options: SignNotationOptions): Promise<Descriptor> {
+  const signature = await createNotationSignature(options);
+  return attachArtifact(options.repository, {
+    subject: options.subject,
+    artifactType: signature.artifactType,
+    layers: signature.layers,
+    ...(signature.annotations ? { annotations: signature.annotations } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }
