@@ -42,7 +42,7 @@ export async function runCosignSign(target: SignTarget, opts: SignOptions): Prom
   });
 }
 
-async function readIdentityToken(opts: SignOptions): Promise<string> {
+export async function readIdentityToken(opts: SignOptions): Promise<string> {
   const token = opts.identityTokenFile
     ? await readRequired(opts.identityTokenFile, '--identity-token-file')
     : (opts.identityToken ?? process.env.SIGSTORE_ID_TOKEN);

@@ -31,6 +31,9 @@ interface SignOptions {
   appPasswordFile?: string;
   holdDid?: string;
   allowPrivateNetwork?: boolean;
+  outputSignature?: string;
+  uploadSignatures?: boolean;
+  legacy?: boolean;
   insecureRegistry: string[];
 }
 
@@ -73,12 +76,26 @@ export function register(program: Command): void {
     )
     .option('--allow-private-network', 'atproto: allow a loopback/private PDS address')
     .option(
+      '--output-signature <path>',
+      'cosign, notation: write the signature to this file and push nothing (see --upload-signatures)',
+    )
+    .option('--upload-signatures', 'with --output-signature: also attach the signature to the image')
+    .option(
+      '--legacy',
+      'cosign --output-signature: write the base64 signature and PATH.payload instead of a sigstore bundle',
+    )
+    .option(
       '--insecure-registry <host>',
       'reach this registry host[:port] over plain HTTP (repeatable)',
       collect,
       [],
     )
     .action(async (reference: string, opts: SignOptions) => {
+      if (!opts.outputSignature && (opts.uploadSignatures || opts.legacy))
+        throw new VouchError(
+          'USAGE',
+          `--${opts.legacy ? 'legacy' : 'upload-signatures'} goes with --output-signature`,
+        );
       const ref = parseAnyReference(reference);
       const logger = createLogger({ level: process.env.VOUCH_LOG_LEVEL ?? 'warn' });
       const registry = createRegistryClient({ insecureHosts: opts.insecureRegistry, logger });
@@ -89,6 +106,16 @@ export function register(program: Command): void {
         const name = 'kind' in ref ? `oci:${ref.dir}` : `${ref.registry}/${ref.repository}`;
         const repositoryPath = 'kind' in ref ? ref.dir : ref.repository;
         const target: SignTarget = { repository, subject, name, repositoryPath, signal };
+        if (opts.outputSignature) {
+          const { runDetachedSign } = await import('./sign-detached.js');
+          const { files, uploaded } = await runDetachedSign(opts, target, opts.outputSignature);
+          process.stdout.write(
+            `signed ${name}@${subject.digest}\n${files.map((f) => `  wrote ${f}\n`).join('')}${
+              uploaded ? `  signature ${uploaded.digest} (${opts.format})\n` : ''
+            }`,
+          );
+          return;
+        }
         const signature = await signWith(opts, target);
         process.stdout.write(
           `signed ${name}@${subject.digest}\n  signature ${signature.digest} (${opts.format})\n`,

@@ -1,0 +1,3 @@
+export * from './files.js';
+export * from './format.js';
+export * from './repository.js';
