@@ -11,6 +11,7 @@
  * Registry credentials are never cached outside the process.
  */
 import { composeConfig } from '../config/compose.js';
+import { parseDuration } from '../config/duration.js';
 import { buildRuntime, type Runtime } from '../config/runtime.js';
 import type { VouchConfig, VouchConfigInput } from '../config/schema.js';
 import { reportFromError } from '../engine/reports.js';
@@ -20,7 +21,6 @@ import { isVouchError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { parseReference } from '../reference/parse.js';
 import { discoverArtifacts } from '../referrers/discover.js';
-import { parseDuration } from '../server/env.js';
 import { MediaTypes } from '../verifiers/cosign/constants.js';
 import {
   PluginErrorCode,

@@ -12,20 +12,12 @@
  *    arrays), strings otherwise. Variables without `__` (VOUCH_DEBUG, VOUCH_ROOT, …) are not config.
  *    They override the ATCR variables.
  */
+
+import { parseDuration } from '../config/duration.js';
 import type { VouchConfigInput } from '../config/schema.js';
 import { VouchError } from '../errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** `10s`, `1.5s`, `500ms`, `2m`, or a bare number of seconds → milliseconds. */
-export function parseDuration(value: string, name: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new VouchError('CONFIG_INVALID', `${name}: "${value}" is not a duration (e.g. 10s, 500ms)`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
-  return Math.round(n * factor);
-}
 
 function parseBoolean(value: string, name: string): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;

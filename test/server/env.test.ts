@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseDuration } from '../../src/config/duration.js';
 import { admissionBudgetMs } from '../../src/server/budget.js';
 import { parseListen, parseServerConfig } from '../../src/server/config.js';
-import { camelSegment, configFromEnv, parseDuration } from '../../src/server/env.js';
+import { camelSegment, configFromEnv } from '../../src/server/env.js';
 import { splitKey } from '../../src/server/gatekeeper.js';
 import { podImages } from '../../src/server/pod-images.js';
 
