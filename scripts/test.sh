@@ -2,7 +2,7 @@
 # Installs everything the tests need and runs the whole suite:
 #   Node 24 (scripts/env.sh), npm packages (lockfile), Debian packages for the real servers the
 #   tests start on loopback (docker-registry, skopeo, redis-server, apache2-utils for htpasswd,
-#   openssl), the AT Protocol PDS + PLC test services (their own lockfile), then
+#   openssl, chromium, and Go 1.19 when ../shared is present), the AT Protocol PDS + PLC test services (their own lockfile), then
 #   typecheck, lint, unit/e2e tests (node:test), and the interop runner over ../shared/interop/*.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,10 @@ command -v skopeo >/dev/null || need+=(skopeo)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
+# headless browser for the public verification page test (driven by playwright-core)
+command -v chromium >/dev/null || need+=(chromium)
+# Go for ../shared/tools/rego (the real Rego engine the Gatekeeper template suite runs)
+[ -d ../shared/tools/rego ] && ! command -v go >/dev/null && [ ! -x /usr/lib/go-1.19/bin/go ] && need+=(golang-1.19-go)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
