@@ -10,6 +10,7 @@
  *   too: Gatekeeper never caches a system error, and its templates deny on it.
  * - `idempotent: true` (mandatory for mutation, §1.6; harmless on verify).
  * - Keys may carry Ratify's `[namespace]` prefix (§2.2); it is stripped before deciding.
+ * - No keys (`"request":{}`, how Gatekeeper sends an empty list) is answered with no items.
  * - HTTP 200 with a ProviderResponse body for every answer, errors included (§1.9.5).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -24,7 +25,9 @@ const providerRequestSchema = z.object({
     .string()
     .regex(/^externaldata\.gatekeeper\.sh\/v1(alpha1|beta1)$/, 'not externaldata.gatekeeper.sh/v1beta1'),
   kind: z.literal('ProviderRequest'),
-  request: z.object({ keys: z.array(z.string()) }),
+  // Gatekeeper marshals an empty key list as `"request":{}` (FW externaldata/request.go: `Keys` is
+  // `omitempty`), e.g. Ratify's template on a Deployment: a missing `keys` is no keys, not an error.
+  request: z.object({ keys: z.array(z.string()).default([]) }),
 });
 
 export interface ProviderItem {
@@ -80,6 +83,7 @@ function wellFormedKeys(body: unknown): string[] | undefined {
   const request = b.request;
   if (typeof request !== 'object' || request === null) return undefined;
   const keys = (request as Record<string, unknown>).keys;
+  if (keys === undefined) return []; // `"request":{}`: Gatekeeper's empty key list (omitempty)
   if (!Array.isArray(keys)) return undefined;
   for (const key of keys) if (typeof key !== 'string') return undefined;
   return keys as string[];

@@ -181,6 +181,40 @@ describe('vouch server (HTTPS + mTLS, real registry, real engine)', { timeout: 9
     });
   });
 
+  describe('when Gatekeeper sends an empty key list (`"request":{}`: its `Keys` is omitempty)', () => {
+    it('answers success with no items on every Gatekeeper path, verify and mutate', async () => {
+      for (const p of [
+        '/gatekeeper/v1/verify',
+        '/gatekeeper/v1/mutate',
+        '/ratify/gatekeeper/v1/verify',
+        '/ratify/gatekeeper/v1/mutate',
+      ]) {
+        for (const request of [{}, { keys: [] }]) {
+          const res = await client.post(`${vouch.url}${p}`, {
+            apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
+            kind: 'ProviderRequest',
+            request,
+          });
+          assert.equal(res.status, 200, `${p} ${JSON.stringify(request)}: ${JSON.stringify(res.json)}`);
+          const body = res.json as ProviderResponse;
+          assert.equal(body.kind, 'ProviderResponse');
+          assert.deepEqual(body.response.items, []);
+          assert.equal(body.response.systemError, undefined);
+        }
+      }
+    });
+
+    it('still refuses keys that are not a list of strings', async () => {
+      const res = await client.post(`${vouch.url}/gatekeeper/v1/verify`, {
+        apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
+        kind: 'ProviderRequest',
+        request: { keys: 'nginx:1.25' },
+      });
+      assert.equal(res.status, 400);
+      assert.match((res.json as ProviderResponse).response.systemError ?? '', /request\.keys/);
+    });
+  });
+
   describe('when a request is malformed', () => {
     it('answers bad JSON with a systemError', async () => {
       const res = await client.post(`${vouch.url}/gatekeeper/v1/verify`, '{"apiVersion": ');
