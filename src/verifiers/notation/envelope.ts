@@ -75,7 +75,12 @@ export function decodeBase64Url(value: string, what: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(value) || value.length % 4 === 1) {
     throw new EnvelopeError('integrity', `${what} is not base64url without padding`);
   }
-  return Buffer.from(value, 'base64url');
+  const bytes = Buffer.from(value, 'base64url');
+  // RFC 4648 section 3.5: the unused bits of the last character must be zero. Otherwise many
+  // texts decode to one signature, and an edited envelope would still verify.
+  if (bytes.toString('base64url') !== value)
+    throw new EnvelopeError('integrity', `${what} is not canonical base64url (non-zero trailing bits)`);
+  return bytes;
 }
 
 /** Strict RFC 4648 section 4 base64 with padding (x5c and the timestamp header use it). */
