@@ -18,6 +18,7 @@ import { isLayoutReference, parseAnyReference } from '../reference/parse.js';
 import { decisionJson, decisionText } from './decision-output.js';
 import { collect, ExitCode } from './io.js';
 import { addTrustOptions, trustFlagsFrom } from './trust-options.js';
+import { isApplicationsUrl, verifyRemote } from './verify-remote.js';
 
 /** Denied because nothing could be checked (deadline, unreachable servers) is "could not complete". */
 function exitForDenial(d: Decision): ExitCode {
@@ -52,7 +53,10 @@ export function register(program: Command): void {
   addTrustOptions(
     program
       .command('verify')
-      .argument('<reference>', 'image reference (registry/repo:tag, …@sha256:…, or oci:<dir>[:tag|@digest])')
+      .argument(
+        '<reference>',
+        'image reference (registry/repo:tag, …@sha256:…, oci:<dir>[:tag|@digest]) or a published list https://HOST/v1/applications/NS',
+      )
       .description('verify the artifacts attached to an image against the trust policy')
       .option('-o, --output <format>', 'text or json', 'text')
       .option('--timeout <ms>', 'deadline of the whole decision in milliseconds', (v) => Number(v))
@@ -66,11 +70,23 @@ export function register(program: Command): void {
       .option(
         '--offline',
         'with --signature-path and IMAGE@sha256:…: contact no registry (the digest is taken as given)',
+      )
+      .option(
+        '--public-key <file>',
+        "with a published list's URL: vouch's public key (PEM) the list must be signed by (repeatable)",
+        collect,
+        [],
       ),
   ).action(async (reference: string, opts: Record<string, unknown>) => {
     const output = String(opts.output);
     if (output !== 'text' && output !== 'json')
       throw new VouchError('USAGE', `unknown output format "${output}" (text or json)`);
+    if (isApplicationsUrl(reference)) return verifyRemote(reference, opts);
+    if ((opts.publicKey as string[] | undefined)?.length)
+      throw new VouchError(
+        'USAGE',
+        '--public-key goes with a published list URL (https://HOST/v1/applications/NS)',
+      );
     const detached = detachedOptions(opts);
     // bad signature files are a usage error before anything is contacted
     const signatures = detached ? await readDetachedSignatures(detached.paths) : [];

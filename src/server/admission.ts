@@ -11,15 +11,37 @@
  *   the digest; an image it cannot pin is left alone (the validating webhook decides on it).
  * - The budget is shortened to the API server's `?timeout=` (§3.1, §3.6.5).
  * - Namespaces: `includeNamespaces` (empty: all) and `excludeNamespaces` from config.
+ * - Verification details (verification-details.ts): a container whose pod names what its image
+ *   must be signed by is denied unless a verified signature matches; in an enforced namespace
+ *   (`verificationDetails.enforceNamespaces`, or the path `/admission/validate/enforce-details`
+ *   that a namespaceSelector on `vouch.dev/enforce-verification-details=true` routes to) a
+ *   container without details is denied (`no-verification-details`).
+ * - Publishing (public/store.ts): an allowed, non-dry-run pod in an opted-in namespace
+ *   (`publicVerification.namespaces`, the path `/admission/validate/public`, or the pod annotation
+ *   `vouch.dev/public-verification: "true"`) has its images recorded for the public listener.
+ *   Path options combine: `/admission/validate/enforce-details+public`.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import type { Decision } from '../engine/types.js';
+import type { Logger } from '../observability/logger.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { parseReference } from '../reference/parse.js';
 import { admissionBudgetMs, startBudget } from './budget.js';
 import type { DecisionService } from './decisions.js';
 import { isSupportedKind, type PodImage, placeOf, podImages } from './pod-images.js';
 import { podPlatforms } from './pod-platforms.js';
+import type { PublishedImage } from './public/envelope.js';
+import { verifiedSignatures } from './public/facts.js';
+import type { ApplicationStore } from './public/store.js';
+import {
+  checkDetails,
+  type DetailsLookup,
+  detailsFor,
+  PUBLIC_ANNOTATION,
+  podAnnotations,
+  podName,
+} from './verification-details.js';
 
 const admissionReviewSchema = z.object({
   apiVersion: z.literal('admission.k8s.io/v1'),
@@ -31,6 +53,7 @@ const admissionReviewSchema = z.object({
     namespace: z.string().optional(),
     operation: z.string(),
     object: z.unknown().optional(),
+    dryRun: z.boolean().optional(),
   }),
 });
 
@@ -46,6 +69,33 @@ export interface AdmissionRouteOptions {
   readonly excludeNamespaces: readonly string[];
   /** Platforms verified for a pod that names none (`server.platforms`, default `[linux/amd64]`). */
   readonly platforms: readonly string[];
+  /** Per-image verification details (server.verificationDetails). */
+  readonly details?: {
+    readonly enforceNamespaces: readonly string[];
+    /** Key name → key id (`sha256:` of the SPKI DER). */
+    readonly keys: ReadonlyMap<string, string>;
+  };
+  /** Recording admitted images for the public listener (server.publicVerification). */
+  readonly publish?: {
+    readonly namespaces: readonly string[];
+    readonly store: ApplicationStore;
+    readonly includePodNames: boolean;
+    readonly logger: Logger;
+  };
+}
+
+/** Options a webhook path adds (`/admission/validate/enforce-details+public`). */
+interface PathOptions {
+  readonly enforceDetails: boolean;
+  readonly publish: boolean;
+}
+
+const PATH_OPTIONS = new Set(['enforce-details', 'public']);
+
+function pathOptions(raw: string | undefined): PathOptions | undefined {
+  const parts = raw ? raw.split('+') : [];
+  if (parts.some((p) => !PATH_OPTIONS.has(p))) return undefined;
+  return { enforceDetails: parts.includes('enforce-details'), publish: parts.includes('public') };
 }
 
 interface AdmissionResponse {
@@ -97,12 +147,38 @@ function hasTagOnly(image: string): boolean {
   }
 }
 
+/** Why an allowed image fails its pod's verification details (`reason: message`), if it does. */
+function detailsFailure(
+  lookup: DetailsLookup,
+  decision: Decision,
+  enforce: boolean,
+  namespace: string,
+  img: PodImage,
+  keys: ReadonlyMap<string, string>,
+): string | undefined {
+  if (lookup.kind === 'invalid') return `invalid-verification-details: ${lookup.message}`;
+  if (lookup.kind === 'none') {
+    return enforce
+      ? `no-verification-details: namespace ${namespace} requires vouch.dev/verify.${img.name || '<container>'}.identity/issuer or .key`
+      : undefined;
+  }
+  const check = checkDetails(lookup.details, decision, keys);
+  return check.ok ? undefined : `${check.reason}: ${check.message}`;
+}
+
 async function validate(
   req: AdmissionRequest,
   images: PodImage[],
   signal: AbortSignal,
   opts: AdmissionRouteOptions,
+  flags: PathOptions,
 ) {
+  const namespace = req.namespace ?? '';
+  const annotations = podAnnotations(req.kind.kind, req.object);
+  const enforceDetails =
+    flags.enforceDetails || (opts.details?.enforceNamespaces.includes(namespace) ?? false);
+  const detailKeys = opts.details?.keys ?? new Map<string, string>();
+  const published: PublishedImage[] = [];
   const platforms = podPlatforms(req.kind.kind, req.object) ?? opts.platforms;
   const failures: string[] = [];
   const warnings: string[] = [];
@@ -124,12 +200,33 @@ async function validate(
       continue;
     }
     const d = result.decision;
-    if (!d.allowed)
-      failures.push(`- ${where}: ${d.why[0] ?? 'not verified'} (${d.subject.name}@${d.subject.digest})`);
-    else if (d.wouldDeny)
-      warnings.push(short(`vouch (audit): ${where} would be denied: ${d.why[0] ?? 'not verified'}`));
+    const pinned = `${d.subject.name}@${d.subject.digest}`;
     if (hasTagOnly(img.image))
       warnings.push(short(`vouch: ${placeOf(img)} image ${img.image} uses a mutable tag; pin it by digest`));
+    if (!d.allowed) {
+      failures.push(`- ${where}: ${d.why[0] ?? 'not verified'} (${pinned})`);
+      continue;
+    }
+    const lookup = detailsFor(annotations, img.name);
+    const why = detailsFailure(lookup, d, enforceDetails, namespace, img, detailKeys);
+    if (why) {
+      failures.push(`- ${where}: ${why} (${pinned})`);
+      continue;
+    }
+    if (d.wouldDeny)
+      warnings.push(short(`vouch (audit): ${where} would be denied: ${d.why[0] ?? 'not verified'}`));
+    published.push({
+      reference: pinned,
+      name: d.subject.name,
+      digest: d.subject.digest,
+      container: img.name,
+      ...(lookup.kind === 'details' ? { details: lookup.details } : {}),
+      rule: d.rule,
+      verified: d.verified,
+      signatures: verifiedSignatures(d),
+      decidedAt: d.decidedAt,
+      admittedAt: new Date().toISOString(),
+    });
   }
   const response: AdmissionResponse = { uid: req.uid, allowed: failures.length === 0 };
   if (failures.length > 0) {
@@ -140,7 +237,29 @@ async function validate(
     };
   }
   if (warnings.length > 0) response.warnings = warnings;
+  if (response.allowed && req.dryRun !== true && opts.publish) {
+    const optIn = annotations[PUBLIC_ANNOTATION];
+    const publish =
+      optIn === 'true' ||
+      (optIn !== 'false' && (flags.publish || opts.publish.namespaces.includes(namespace)));
+    if (publish) await record(opts.publish, namespace, published, podName(req.kind.kind, req.object));
+  }
   return response;
+}
+
+/** Records the admitted images; a failure is logged, never a denial (publishing is not policy). */
+async function record(
+  publish: NonNullable<AdmissionRouteOptions['publish']>,
+  namespace: string,
+  images: PublishedImage[],
+  pod: string | undefined,
+): Promise<void> {
+  const withPod = publish.includePodNames && pod ? images.map((i) => ({ ...i, pod })) : images;
+  try {
+    await publish.store.record(namespace, withPod);
+  } catch (err) {
+    publish.logger.warn({ namespace, error: (err as Error).message }, 'admitted images not published');
+  }
 }
 
 async function mutate(
@@ -175,9 +294,15 @@ async function mutate(
 }
 
 export function registerAdmissionRoutes(app: FastifyInstance, opts: AdmissionRouteOptions): void {
-  for (const mode of ['validate', 'mutate'] as const) {
-    app.post(`/admission/${mode}`, async (request, reply) => {
+  for (const [mode, path] of [
+    ['validate', '/admission/validate'],
+    ['validate', '/admission/validate/:options'],
+    ['mutate', '/admission/mutate'],
+  ] as const) {
+    app.post(path, async (request, reply) => {
       const started = performance.now();
+      const flags = pathOptions((request.params as { options?: string } | undefined)?.options);
+      if (!flags) return reply.code(404).send({ error: 'unknown webhook path options' });
       const req = parseReview(request.body, reply, opts.metrics);
       if (!req) return reply;
       const kind = req.kind.kind;
@@ -207,7 +332,7 @@ export function registerAdmissionRoutes(app: FastifyInstance, opts: AdmissionRou
       try {
         const response =
           mode === 'validate'
-            ? await validate(req, images, budget.signal, opts)
+            ? await validate(req, images, budget.signal, opts, flags)
             : await mutate(req, images, budget.signal, opts);
         if (budget.signal.aborted) opts.metrics.deadlineExpired(`admission-${mode}`);
         opts.metrics.request(

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { configErrorFromZod } from '../config/errors.js';
+import { publicVerificationSchema, verificationDetailsSchema } from './public/config.js';
 
 export const serverConfigSchema = z
   .object({
@@ -99,6 +100,10 @@ export const serverConfigSchema = z
       .array(z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/i, 'a platform is os/arch[/variant]'))
       .min(1)
       .default(['linux/amd64']),
+    /** Remote application verification: the public listener (docs/remote-verification.md). */
+    publicVerification: publicVerificationSchema.default(() => publicVerificationSchema.parse({})),
+    /** Per-image verification details from pod annotations (docs/remote-verification.md). */
+    verificationDetails: verificationDetailsSchema.default(() => verificationDetailsSchema.parse({})),
     /** Log level (LOG_LEVEL). */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })

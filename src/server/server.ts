@@ -19,7 +19,11 @@ import { registerGatekeeperRoutes, systemErrorResponse } from './gatekeeper.js';
 import { type ReadinessCheck, registerHealthRoutes } from './health.js';
 import { installOverloadProtection } from './overload.js';
 import { registerProvideRoute } from './provide.js';
+import { createPublicListener, type PublicListener } from './public/listener.js';
+import { loadPublicSigningKey } from './public/signing-key.js';
+import { createApplicationStore } from './public/store.js';
 import { readTlsMaterial, secureContextOptions, type TlsFiles, type TlsWatcher, watchTls } from './tls.js';
+import { loadDetailKeys } from './verification-details.js';
 
 export interface CreateServerOptions {
   readonly engine: DecisionEngine;
@@ -32,6 +36,8 @@ export interface CreateServerOptions {
   readonly metrics?: ServerMetrics;
   /** Extra readiness checks (e.g. trust material) beside TLS and cache. */
   readonly readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /** Where admitted images are published (default: `cache`, shared when it is Redis). */
+  readonly publicCache?: Cache;
 }
 
 export interface VouchServer {
@@ -44,6 +50,8 @@ export interface VouchServer {
   readonly tls?: TlsWatcher;
   /** URL of the plain-HTTP probe listener (`server.probeListen`), once listening. */
   probeUrl(): Promise<string | undefined>;
+  /** URL of the public listener (`server.publicVerification`), once listening. */
+  publicUrl(): string | undefined;
 }
 
 function tlsFilesOf(config: ServerConfig): TlsFiles | undefined {
@@ -149,6 +157,23 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
     done();
   });
 
+  // remote application verification (docs/remote-verification.md): key and keys read at start
+  const pv = config.publicVerification;
+  let publicListener: PublicListener | undefined;
+  let publish: Parameters<typeof registerAdmissionRoutes>[1]['publish'];
+  if (pv.enabled && pv.signingKeyFile) {
+    const key = await loadPublicSigningKey(pv.signingKeyFile, pv.signingKeyPasswordFile);
+    const store = createApplicationStore({
+      cache: options.publicCache ?? options.cache,
+      ttlMs: pv.ttlSeconds * 1000,
+      maxImages: pv.maxImages,
+    });
+    publicListener = await createPublicListener({ config: pv, store, key, logger });
+    publish = { namespaces: pv.namespaces, store, includePodNames: pv.includePodNames, logger };
+  }
+  const detailKeys = await loadDetailKeys(config.verificationDetails.keys);
+  let publicBound: string | undefined;
+
   const { validateMs, mutateMs } = config.budgets;
   const { maxKeys } = config.limits;
   registerGatekeeperRoutes(app, { decisions, metrics, validateMs, mutateMs, maxKeys });
@@ -162,6 +187,8 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
     includeNamespaces: config.admission.includeNamespaces,
     excludeNamespaces: config.admission.excludeNamespaces,
     platforms: config.platforms,
+    details: { enforceNamespaces: config.verificationDetails.enforceNamespaces, keys: detailKeys },
+    ...(publish ? { publish } : {}),
   });
   const checks: Record<string, ReadinessCheck> = {
     config: () => ({ ok: true, details: { generation: options.engine.generation } }),
@@ -192,9 +219,11 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
       const address = probes?.server.address();
       return typeof address === 'object' && address ? `http://${address.address}:${address.port}` : undefined;
     },
+    publicUrl: () => publicBound,
     async listen(listen?: string) {
       const { host, port } = parseListen(listen ?? config.listen);
       if (probes && config.probeListen) await probes.listen(parseListen(config.probeListen));
+      if (publicListener && !publicBound) publicBound = await publicListener.listen();
       await app.listen({ host, port });
       const address = app.server.address();
       const bound = typeof address === 'object' && address ? address.port : port;
@@ -206,6 +235,7 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
       tls?.close();
       await app.close();
       await probes?.close();
+      await publicListener?.close();
     },
   };
 }
