@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<{ register: Register }>> = {
   cert: () => import('./cert.js'),
   config: () => import('./config.js'),
   discover: () => import('./discover.js'),
+  import: () => import('./import.js'),
   keygen: () => import('./keygen.js'),
   ratify: () => import('./ratify.js'),
   'ratify-plugin': () => import('./ratify.js'),

@@ -20,6 +20,7 @@ import { parseServerConfig } from '../server/config.js';
 import { configFromEnv } from '../server/env.js';
 import { reexecWithServerNodeFlags } from '../server/node-flags.js';
 import { createServer } from '../server/server.js';
+import { collect } from './io.js';
 import { addTrustOptions, trustFlagsFrom } from './trust-options.js';
 
 interface ServeOptions extends Record<string, unknown> {
@@ -88,9 +89,16 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'server private key (PEM), reloaded when it changes')
     .option('--client-ca <file>', 'require client certificates signed by this CA (mTLS; Gatekeeper ca.crt)')
     .option('--insecure-http', 'serve plain HTTP (local use only)')
+    .option(
+      '--ratify-config <file>',
+      'Ratify config.json or v1beta1 CR YAML, instead of --config (repeatable)',
+      collect,
+      [],
+    )
     .action(async (opts: ServeOptions) => {
       // before anything else: V8's heap flags only apply at start (src/server/node-flags.ts)
       reexecWithServerNodeFlags();
+      opts.config = await (await import('../import/runtime.js')).configFromRatify(opts);
       let atprotoConfigured = Boolean(opts.atprotoPolicy);
       if (opts.config) {
         const { raw } = await readConfigInput(opts.config);

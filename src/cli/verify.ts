@@ -59,6 +59,12 @@ export function register(program: Command): void {
       )
       .description('verify the artifacts attached to an image against the trust policy')
       .option('-o, --output <format>', 'text or json', 'text')
+      .option(
+        '--ratify-config <file>',
+        'Ratify config.json or v1beta1 CR YAML, instead of --config (repeatable)',
+        collect,
+        [],
+      )
       .option('--timeout <ms>', 'deadline of the whole decision in milliseconds', (v) => Number(v))
       .option(
         '--signature-path <path>',
@@ -90,6 +96,7 @@ export function register(program: Command): void {
     const detached = detachedOptions(opts);
     // bad signature files are a usage error before anything is contacted
     const signatures = detached ? await readDetachedSignatures(detached.paths) : [];
+    opts.config = await (await import('../import/runtime.js')).configFromRatify(opts, reference);
     const loaded = await composeConfig({
       ...(typeof opts.config === 'string' ? { configFile: opts.config } : {}),
       flags: trustFlagsFrom(opts),
