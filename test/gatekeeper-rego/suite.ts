@@ -59,12 +59,17 @@ export interface Case {
   readonly providers: readonly Provider[];
   /** Present no client certificate. */
   readonly anonymous?: boolean;
+  /**
+   * With StrictBuiltinErrors the evaluation fails with this error instead (e.g. Ratify's
+   * `count(remote_data.errors)` when Gatekeeper's client itself failed and `errors` is null).
+   */
+  readonly strictError?: RegExp;
 }
 
 /**
  * Evaluates `c` with StrictBuiltinErrors off (as Gatekeeper runs) and on; both must give the same
- * violations (a template that only works because builtin errors are swallowed is a bug). Returns
- * the Gatekeeper-mode result.
+ * violations (a template that only works because builtin errors are swallowed is a bug), unless the
+ * case names the error strict mode raises. Returns the Gatekeeper-mode result.
  */
 export async function evaluateBoth(world: World, template: TemplateFile, c: Case): Promise<Evaluation> {
   const base: Omit<EvaluateOptions, 'strict'> = {
@@ -75,6 +80,13 @@ export async function evaluateBoth(world: World, template: TemplateFile, c: Case
     caFile: world.live.caFile,
     ...(c.anonymous ? {} : { clientCert: world.live.clientCert }),
   };
+  if (c.strictError) {
+    const [lax] = await Promise.all([
+      world.engine.evaluate({ ...base, strict: false }),
+      assert.rejects(world.engine.evaluate({ ...base, strict: true }), c.strictError),
+    ]);
+    return lax;
+  }
   const [lax, strict] = await Promise.all([
     world.engine.evaluate({ ...base, strict: false }),
     world.engine.evaluate({ ...base, strict: true }),
@@ -134,3 +146,17 @@ export const certificateRequired = (url: string) =>
   );
 
 export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * The path of the shipped Provider `name` (deploy/kubernetes/gatekeeper/providers.yaml), so the
+ * templates are evaluated against the routes the overlay really points them at.
+ */
+export function shippedProviderPath(name: string): string {
+  const file = path.join(ROOT, 'deploy', 'kubernetes', 'gatekeeper', 'providers.yaml');
+  for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+    const o = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { url?: string } };
+    if (o?.kind === 'Provider' && o.metadata?.name === name && o.spec?.url)
+      return new URL(o.spec.url).pathname;
+  }
+  throw new Error(`providers.yaml has no Provider ${name}`);
+}

@@ -20,6 +20,7 @@ import {
   refused,
   SHIPPED_TEMPLATES,
   sentKeys,
+  shippedProviderPath,
   type TemplateFile,
   type World,
 } from './suite.js';
@@ -96,7 +97,7 @@ function predicted(e: Expect, outcomes: ReadonlyArray<readonly [string, Outcome]
 describe('shipped ConstraintTemplates under the real Rego engine against vouch serve', { skip }, () => {
   const world = {} as World;
   let live: LiveVouch;
-  const verify = () => [{ name: 'vouch', url: `${live.url}/gatekeeper/v1/verify` }];
+  const verify = () => [{ name: 'vouch', url: `${live.url}${shippedProviderPath('vouch')}` }];
 
   before(async () => {
     [world.engine, world.live] = await Promise.all([createRegoEngine(), startLiveVouch()]);
