@@ -125,7 +125,7 @@ export function mapNotation(ctx: MapContext, v: RatifyVerifier, at: string[]): R
         return file ? [file] : [];
       });
     } else if (certs.length > 0) {
-      files = certs;
+      files = [...certs];
     } else {
       ctx.b.unsupportedField(
         `${v.where}: trust store ${ref}`,
@@ -133,6 +133,7 @@ export function mapNotation(ctx: MapContext, v: RatifyVerifier, at: string[]): R
       );
       continue;
     }
+    if (files.length === 0) continue; // the provider's problem is recorded
     stores[type] ??= {};
     (stores[type] as Record<string, string[]>)[name] = files;
   }

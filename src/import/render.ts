@@ -26,7 +26,7 @@ function commentTarget(doc: Document, at: ConfigPath): Node | undefined {
 }
 
 export function renderImport(result: ImportResult): string {
-  const doc = new Document(result.config);
+  const doc = new Document(result.config, { aliasDuplicateObjects: false });
   const header = [...result.header];
   const byNode = new Map<Node, string[]>();
   for (const n of result.notes) {
