@@ -130,11 +130,14 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   }
   let cert: pkijs.Certificate;
   let node: NodeX509;
+  let publicKey: ParsedCertificate['publicKey'];
   try {
     const asn = asn1js.fromBER(der);
     if (asn.offset === -1 || asn.offset !== der.byteLength) throw new Error('not a single DER value');
     cert = new pkijs.Certificate({ schema: asn.result });
     node = new NodeX509(der);
+    // The key is decoded lazily: a broken SubjectPublicKeyInfo throws here, not in a caller.
+    publicKey = node.publicKey;
   } catch (err) {
     throw new CertificateParseError(
       `not an X.509 certificate: ${err instanceof Error ? err.message : String(err)}`,
@@ -218,7 +221,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     ...(extKeyUsage ? { extKeyUsage } : {}),
     ocspUrls,
     crlUrls,
-    publicKey: node.publicKey,
+    publicKey,
     node,
     pkijs: cert,
   };

@@ -87,7 +87,8 @@ function parseToken(token: Uint8Array): {
     );
   }
   const eContent = signed.encapContentInfo.eContent;
-  if (!eContent)
+  // RFC 5652 section 5.2: eContent is an OCTET STRING; anything else is a malformed token.
+  if (!(eContent instanceof asn1js.OctetString))
     throw new TimestampError('failed to parse timestamp countersignature: TSTInfo content is missing');
   const content = bytesOf(eContent.getValue());
   let info: pkijs.TSTInfo;
