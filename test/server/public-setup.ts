@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
+import type { VouchConfigInput } from '../../src/config/schema.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import {
   cosignConfig,
@@ -46,6 +47,9 @@ export interface PublicResponse {
 export async function startPublicSetup(
   publicVerification: Record<string, unknown> = {},
   server: Record<string, unknown> = {},
+  /** The cluster's vouch.yaml (default: cosign, the images' key, on every image). */
+  config: (registryHost: string, imagesKeyFile: string) => VouchConfigInput = (host, key) =>
+    cosignConfig([host], key),
 ): Promise<PublicSetup> {
   const registry = await startRegistry();
   const images = await createSignedImages(registry.host);
@@ -58,7 +62,7 @@ export async function startPublicSetup(
   const pki = await createPki();
   const serverCert = await pki.leaf('server');
   const clientCert = await pki.leaf('client');
-  const vouch = await startServer(cosignConfig([registry.host], images.publicKeyFile), {
+  const vouch = await startServer(config(registry.host, images.publicKeyFile), {
     tls: { certFile: serverCert.cert, keyFile: serverCert.key, clientCaFile: path.join(pki.dir, 'ca.crt') },
     publicVerification: {
       enabled: true,
