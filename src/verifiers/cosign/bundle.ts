@@ -171,7 +171,16 @@ function checkBundle(
     }
   }
   const tlogThreshold = policy.requireTlog ? 1 : 0;
-  const entity = toSignedEntity(bundle, artifact);
+  // toSignedEntity decodes the certificate, key and RFC 3161 timestamps: a broken one throws a
+  // plain Error ("request past end of buffer") that names no reason, so it is malformed here.
+  let entity: ReturnType<typeof toSignedEntity>;
+  try {
+    entity = toSignedEntity(bundle, artifact);
+  } catch (err) {
+    return malformed(
+      `the bundle's verification material does not parse: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
   // RFC 3161 §2.4.2: each timestamp's message imprint must be the hash of this signature.
   for (const ts of entity.timestamps) {
     if (ts.$case !== 'timestamp-authority') continue;
