@@ -77,6 +77,7 @@ const countNull =
 
 describe('upstream ConstraintTemplates (../shared) under the real Rego engine against vouch serve', {
   skip,
+  concurrency: true,
 }, () => {
   const world = {} as World;
   let live: LiveVouch;

@@ -94,7 +94,10 @@ function predicted(e: Expect, outcomes: ReadonlyArray<readonly [string, Outcome]
   return outcomes.flatMap(([image, outcome]) => one(image, outcome));
 }
 
-describe('shipped ConstraintTemplates under the real Rego engine against vouch serve', { skip }, () => {
+describe('shipped ConstraintTemplates under the real Rego engine against vouch serve', {
+  skip,
+  concurrency: true,
+}, () => {
   const world = {} as World;
   let live: LiveVouch;
   const verify = () => [{ name: 'vouch', url: `${live.url}${shippedProviderPath('vouch')}` }];

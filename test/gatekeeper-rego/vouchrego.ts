@@ -117,43 +117,65 @@ export interface RegoEngine {
   close(): Promise<void>;
 }
 
+/** At most this many vouchrego processes at once (the tests run their cases concurrently). */
+const MAX_RUNNING = 4;
+
 export async function createRegoEngine(): Promise<RegoEngine> {
   const binary = await buildVouchrego();
   const work = await mkdtemp(path.join(tmpdir(), 'vouch-rego-'));
   let n = 0;
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const slot = async (): Promise<() => void> => {
+    if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    return () => {
+      running--;
+      waiting.shift()?.();
+    };
+  };
   return {
     async evaluate(o) {
-      const input = path.join(work, `review-${n++}.json`);
-      await writeFile(input, JSON.stringify(o.review));
-      const args = [
-        '-template',
-        o.template,
-        '-input',
-        input,
-        '-parameters',
-        JSON.stringify(o.parameters ?? {}),
-        '-ca',
-        o.caFile,
-        ...o.providers.flatMap((p) => ['-provider', `${p.name}=${p.url}`]),
-        ...(o.clientCert ? ['-client-cert', o.clientCert.cert, '-client-key', o.clientCert.key] : []),
-        ...(o.strict ? ['-strict'] : []),
-      ];
-      let stdout: string;
+      const release = await slot();
       try {
-        ({ stdout } = await execFileAsync(binary, args, { timeout: 20_000 }));
-      } catch (err) {
-        const e = err as Error & { stderr?: string };
-        throw new Error(`vouchrego ${path.basename(o.template)}: ${e.stderr?.trim() || e.message}`);
+        return await evaluateOnce(o);
+      } finally {
+        release();
       }
-      const out = JSON.parse(stdout) as {
-        violations: Array<{ msg: string }> | null;
-        external_data_calls: ExternalDataCall[] | null;
-      };
-      return {
-        messages: (out.violations ?? []).map((v) => v.msg).sort(),
-        calls: out.external_data_calls ?? [],
-      };
     },
     close: () => rm(work, { recursive: true, force: true }),
   };
+
+  async function evaluateOnce(o: EvaluateOptions): Promise<Evaluation> {
+    const input = path.join(work, `review-${n++}.json`);
+    await writeFile(input, JSON.stringify(o.review));
+    const args = [
+      '-template',
+      o.template,
+      '-input',
+      input,
+      '-parameters',
+      JSON.stringify(o.parameters ?? {}),
+      '-ca',
+      o.caFile,
+      ...o.providers.flatMap((p) => ['-provider', `${p.name}=${p.url}`]),
+      ...(o.clientCert ? ['-client-cert', o.clientCert.cert, '-client-key', o.clientCert.key] : []),
+      ...(o.strict ? ['-strict'] : []),
+    ];
+    let stdout: string;
+    try {
+      ({ stdout } = await execFileAsync(binary, args, { timeout: 20_000 }));
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      throw new Error(`vouchrego ${path.basename(o.template)}: ${e.stderr?.trim() || e.message}`);
+    }
+    const out = JSON.parse(stdout) as {
+      violations: Array<{ msg: string }> | null;
+      external_data_calls: ExternalDataCall[] | null;
+    };
+    return {
+      messages: (out.violations ?? []).map((v) => v.msg).sort(),
+      calls: out.external_data_calls ?? [],
+    };
+  }
 }
