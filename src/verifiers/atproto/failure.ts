@@ -55,6 +55,16 @@ export class AtprotoFailure extends Error {
   }
 }
 
+/**
+ * A hostile value shown in a message, at most `max` characters. `String()` is not safe on
+ * decoded JSON or DAG-CBOR: a map with a "toString" member throws a TypeError.
+ */
+export function shown(value: unknown, max = 80): string {
+  if (typeof value === 'string') return value.slice(0, max);
+  if (value === null || typeof value !== 'object') return String(value).slice(0, max);
+  return Array.isArray(value) ? 'an array' : 'a map';
+}
+
 /** Shorthand for the most common failure: input that does not parse. */
 export function malformed(message: string, cause?: unknown): AtprotoFailure {
   return new AtprotoFailure('malformed', message, { cause });

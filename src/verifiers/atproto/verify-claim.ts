@@ -7,7 +7,7 @@ import type { Cache } from '../../cache/types.js';
 import type { AtprotoTrust } from '../../trust/atproto/load.js';
 import { decideSigner, type ScopedPolicy, type TrustedDid } from '../../trust/atproto/policy.js';
 import type { SignatureClaim } from './artifact.js';
-import { AtprotoFailure } from './failure.js';
+import { AtprotoFailure, shown } from './failure.js';
 import { type ResolveTxt, verifyHandle } from './identity/handle.js';
 import type { FetchLike } from './identity/http.js';
 import { checkUrlHost } from './identity/net-guard.js';
@@ -144,7 +144,7 @@ export async function verifyClaim(
   if (record.digest !== ctx.subjectDigest) {
     throw new AtprotoFailure(
       'digest-mismatch',
-      `${recordUri} names ${String(record.digest).slice(0, 80)}, not the image digest ${ctx.subjectDigest}`,
+      `${recordUri} names ${shown(record.digest)}, not the image digest ${ctx.subjectDigest}`,
     );
   }
   const handleVerified = await handleCheck;

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import * as dagCbor from '@ipld/dag-cbor';
 import { base32 } from 'multiformats/bases/base32';
-import { AtprotoFailure, malformed } from '../failure.js';
+import { AtprotoFailure, malformed, shown } from '../failure.js';
 import { cidForBlock } from '../repo/car.js';
 import { parseDidKey, verifySignature } from '../repo/keys.js';
 
@@ -129,12 +129,12 @@ export function validatePlcAuditLog(log: unknown, did: string): PlcState | 'tomb
   for (const entry of log) {
     if (typeof entry !== 'object' || entry === null) throw invalid('an entry is not an object');
     const e = entry as Record<string, unknown>;
-    if (e.did !== did) throw invalid(`an entry is for ${String(e.did).slice(0, 60)}, not ${did}`);
+    if (e.did !== did) throw invalid(`an entry is for ${shown(e.did, 60)}, not ${did}`);
     const op = e.operation;
     if (typeof op !== 'object' || op === null || Array.isArray(op))
       throw invalid('an entry has no operation');
     const opMap = op as Record<string, unknown>;
-    const createdAt = Date.parse(String(e.createdAt));
+    const createdAt = typeof e.createdAt === 'string' ? Date.parse(e.createdAt) : Number.NaN;
     if (Number.isNaN(createdAt)) throw invalid('an entry has no valid createdAt');
     let cid: string;
     try {

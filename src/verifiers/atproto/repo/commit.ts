@@ -6,7 +6,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import type { CID } from 'multiformats/cid';
-import { AtprotoFailure, malformed } from '../failure.js';
+import { AtprotoFailure, malformed, shown } from '../failure.js';
 import { asCid, decodeCanonical, isMap } from './cbor.js';
 import { type AtprotoPublicKey, verifySignature } from './keys.js';
 
@@ -33,7 +33,7 @@ export function parseCommit(bytes: Uint8Array, options: { allowV2?: boolean } = 
   }
   const { did, version, data, rev, prev, sig } = value;
   if (version !== 3 && !(options.allowV2 && version === 2)) {
-    throw malformed(`the commit is version ${String(version).slice(0, 10)}, expected 3`);
+    throw malformed(`the commit is version ${shown(version, 10)}, expected 3`);
   }
   if (typeof did !== 'string') throw malformed('the commit has no did');
   const dataCid = asCid(data);
