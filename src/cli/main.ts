@@ -3,6 +3,7 @@
  * vouch's command line. Each command lives in its own file and exports `register(program)`;
  * this file only wires them together.
  */
+import { enableCompileCache } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { ExitCode, printError } from './io.js';
@@ -57,4 +58,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// V8's compiled code for vouch and its dependencies, kept on disk between runs (os.tmpdir(), or
+// NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off): every CLI call and every Ratify
+// plugin call is a new process, and compiling the verifiers' modules is most of a cold start.
+enableCompileCache();
 process.exitCode = await main(process.argv);

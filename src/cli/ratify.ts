@@ -9,7 +9,6 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { VouchError } from '../errors.js';
 
@@ -27,15 +26,17 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** How this vouch is started: bin/vouch in a checkout, else node + this script (or the SEA binary). */
+/**
+ * How this vouch is started, spelled out in full: this Node binary and this script (or the
+ * single-file executable alone). Not bin/vouch: Ratify starts a new process per artifact, and the
+ * wrapper's shell and Node version check would add to every cold start.
+ */
 function selfCommand(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const checkout = path.resolve(here, '../../../bin/vouch');
-  if (existsSync(checkout)) return `'${checkout}'`;
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const script = process.argv[1];
-  return script && script !== process.execPath
-    ? `'${process.execPath}' '${script}'`
-    : `'${process.execPath}'`;
+  return script && script !== process.execPath && existsSync(script)
+    ? `${quote(process.execPath)} ${quote(path.resolve(script))}`
+    : quote(process.execPath);
 }
 
 export function register(program: Command): void {

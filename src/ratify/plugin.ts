@@ -120,6 +120,19 @@ async function loadConfig(
   return { config, baseDir: loaded.baseDir };
 }
 
+const SIGNATURE_VERIFIERS: ReadonlySet<string> = new Set(['notation', 'cosign', 'atproto']);
+
+/**
+ * A plugin call runs one verifier, so only its trust material is loaded and only its code imported
+ * (cold start: each process pays for every format it builds). A content verifier keeps the
+ * signature verifiers too: they verify the report's own signatures and are its default signers.
+ */
+function onlyNeededVerifiers(config: VouchConfig, name: string): VouchConfig {
+  if (!SIGNATURE_VERIFIERS.has(name)) return config;
+  const verifiers = config.verifiers as Record<string, unknown>;
+  return { ...config, verifiers: { [name]: verifiers[name] } as VouchConfig['verifiers'] };
+}
+
 /** The cache the config asks for: memory, or memory in front of Redis (shared across calls). */
 async function pluginCache(config: VouchConfig) {
   const { createMemoryCache } = await import('../cache/memory.js');
@@ -186,7 +199,9 @@ async function verifyOnce(
       (err as Error).message,
     );
   }
-  const { config, baseDir } = await loadConfig(input, name, host);
+  const loaded = await loadConfig(input, name, host);
+  const { baseDir } = loaded;
+  const config = onlyNeededVerifiers(loaded.config, name);
   const { cache, close } = await pluginCache(config);
   const runtime = await buildRuntime(config, { baseDir, cache });
   const signal = AbortSignal.timeout(duration(input.config, 'timeout') ?? DEFAULT_TIMEOUT_MS);
