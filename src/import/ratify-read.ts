@@ -162,6 +162,13 @@ function readConfigJson(obj: Record<string, unknown>, where: string, model: Rati
         model.policies.push({ where: `${where}: policy.plugin`, type: policyType(name), params });
         break;
       }
+      case 'crl':
+        model.ignored.push({
+          where,
+          field: key,
+          why: "Ratify's CRL cache switch; vouch's revocation checks follow the trust policy (verifiers.notation.revocation)",
+        });
+        break;
       case 'executor':
       case 'logger':
       case 'metricsEnabled':

@@ -256,6 +256,13 @@ function mapPolicy(b: ImportBuilder, model: RatifyModel, verifiers: Map<string, 
       `from ${where}: every artifact type listed in artifactVerificationPolicies must verify${rest.length > 0 ? `; ${rest.join(', ')} (default "${fallback}") are verified and reported but not required` : ''}`,
     );
   }
+  if (verifiers.size === 0) {
+    b.unsupportedField(
+      `${where}`,
+      'no verifier among the inputs: give the Verifier resources (or verifier section) too',
+    );
+    return;
+  }
   if ((rule.require as unknown[]).length === 0) {
     b.unsupportedField(
       `${where}`,
