@@ -26,6 +26,7 @@ import {
   mutatedJsonBytes,
   outcome,
   outcomeAsync,
+  recordFixed,
 } from './harness.js';
 
 const MANIFEST_CODES = [
@@ -148,6 +149,28 @@ describe('when an OCI layout index.json is fuzzed', () => {
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+  // Regression (found by reading the fuzz findings of atproto for the same pattern): index.json with
+  // a schemaVersion or mediaType given as {"toString": 1} made String() throw a raw TypeError.
+  it('an index.json with a "toString" member where a scalar belongs is LAYOUT_INVALID', async () => {
+    const at = await mkdtemp(path.join(tmpdir(), 'vouch-fuzz-layout-'));
+    try {
+      await writeFile(path.join(at, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+      for (const index of [
+        '{"schemaVersion":{"toString":1},"manifests":[]}',
+        '{"schemaVersion":2,"mediaType":{"toString":1},"manifests":[]}',
+      ]) {
+        await writeFile(path.join(at, 'index.json'), index);
+        assert.equal(
+          await outcomeAsync(() => readLayoutIndex(at), ['VouchError:LAYOUT_INVALID']),
+          'VouchError:LAYOUT_INVALID',
+        );
+      }
+      recordFixed('layout: toString member regression', 2);
+    } finally {
+      await rm(at, { recursive: true, force: true });
+    }
+  });
+
   it('only LAYOUT_INVALID escapes', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'vouch-fuzz-layout-'));
     const layout = dir;

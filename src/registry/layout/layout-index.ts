@@ -64,9 +64,12 @@ export async function readLayoutIndex(dir: string, signal?: AbortSignal): Promis
   }
   const raw = json as Record<string, unknown>;
   if (raw.schemaVersion !== 2)
-    throw invalid(dir, `${INDEX_FILE} has schemaVersion ${String(raw.schemaVersion)}, not 2`);
+    throw invalid(dir, `${INDEX_FILE} has schemaVersion ${JSON.stringify(raw.schemaVersion)}, not 2`);
   if (raw.mediaType !== undefined && raw.mediaType !== MediaType.OciIndex) {
-    throw invalid(dir, `${INDEX_FILE} has mediaType ${String(raw.mediaType)}, not ${MediaType.OciIndex}`);
+    throw invalid(
+      dir,
+      `${INDEX_FILE} has mediaType ${JSON.stringify(raw.mediaType)}, not ${MediaType.OciIndex}`,
+    );
   }
   if (!Array.isArray(raw.manifests)) throw invalid(dir, `${INDEX_FILE} has no "manifests" array`);
   const entries = raw.manifests.map((entry: unknown, i: number) => {
