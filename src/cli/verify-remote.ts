@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { composeConfig } from '../config/compose.js';
+import { parseDuration } from '../config/duration.js';
 import { buildRuntime } from '../config/runtime.js';
 import type { Decision } from '../engine/types.js';
 import { VouchError } from '../errors.js';
@@ -33,6 +34,8 @@ import { trustFlagsFrom } from './trust-options.js';
 const MAX_LIST_BYTES = 4 * 1024 * 1024;
 /** Largest /v1/keys answer read. */
 const MAX_KEYS_BYTES = 64 * 1024;
+/** Clock difference tolerated between the server and the reader. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 /** Images re-verified at once. */
 const CONCURRENCY = 4;
 
@@ -157,12 +160,19 @@ export interface VerifyRemoteOptions extends Record<string, unknown> {
   readonly output?: string;
   readonly timeout?: number;
   readonly config?: string;
+  readonly maxAge?: string;
 }
 
 /** Runs the remote verification; sets process.exitCode. */
 export async function verifyRemote(arg: string, opts: VerifyRemoteOptions): Promise<void> {
   const { url, namespace } = parseListUrl(arg);
   const output = String(opts.output ?? 'text');
+  let maxAgeMs: number | undefined;
+  try {
+    maxAgeMs = opts.maxAge === undefined ? undefined : parseDuration(String(opts.maxAge), '--max-age');
+  } catch (err) {
+    throw new VouchError('USAGE', (err as Error).message);
+  }
   if (url.protocol === 'http:')
     process.stderr.write(
       `vouch: WARNING: ${url.origin} is plain HTTP; only the list's signature protects it\n`,
@@ -195,13 +205,18 @@ export async function verifyRemote(arg: string, opts: VerifyRemoteOptions): Prom
       'namespace-mismatch',
       `the list is for namespace ${payload.namespace}, not ${namespace}`,
     );
-  if (Date.parse(payload.issuedAt) > Date.now() + 5 * 60_000)
+  const issued = Date.parse(payload.issuedAt);
+  if (!Number.isFinite(issued) || issued > Date.now() + CLOCK_SKEW_MS)
     return refuse(
       output,
       arg,
       'issued-in-future',
       `the list was issued at ${payload.issuedAt}, in the future`,
     );
+  if (maxAgeMs !== undefined && Date.now() - issued > maxAgeMs) {
+    const why = `the list was issued at ${payload.issuedAt}, longer ago than --max-age ${String(opts.maxAge)}`;
+    return refuse(output, arg, 'list-too-old', why);
+  }
 
   const logger = createLogger({ level: process.env.VOUCH_LOG_LEVEL ?? 'warn' });
   const runtime = await buildRuntime(loaded.config, { baseDir: loaded.baseDir, logger });

@@ -82,6 +82,10 @@ export function register(program: Command): void {
         "with a published list's URL: vouch's public key (PEM) the list must be signed by (repeatable)",
         collect,
         [],
+      )
+      .option(
+        '--max-age <duration>',
+        "with a published list's URL: refuse a list issued longer ago (e.g. 10m, 1h)",
       ),
   ).action(async (reference: string, opts: Record<string, unknown>) => {
     const output = String(opts.output);

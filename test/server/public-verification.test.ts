@@ -251,7 +251,7 @@ describe('remote application verification (live server, real registry)', { timeo
       assert.equal((run.stdout.match(/^DENIED/gm) ?? []).length, 2);
     });
 
-    it('refuses a list signed by another key, and a tampered list, before verifying any image', async () => {
+    it('refuses a list signed by another key, a tampered list, another namespace’s list and one older than --max-age, before verifying any image', async () => {
       const wrongKey = await vouchCli(
         'verify',
         `${s.publicUrl}/v1/applications/shop`,
@@ -267,8 +267,11 @@ describe('remote application verification (live server, real registry)', { timeo
       const unsigned = await s.images.push('web', 'evil', false);
       const payload = Buffer.from(env.payload, 'base64').toString().replaceAll(web.digest, unsigned.digest);
       const tampered = JSON.stringify({ ...env, payload: Buffer.from(payload).toString('base64') });
-      const proxy: Server = createServer((_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/vnd.dsse.envelope.v1+json' }).end(tampered);
+      // a proxy serving the tampered list, and the genuine one under another namespace's URL
+      const proxy: Server = createServer((req, res) => {
+        res
+          .writeHead(200, { 'content-type': 'application/vnd.dsse.envelope.v1+json' })
+          .end(req.url === '/v1/applications/shop' ? tampered : genuine);
       });
       await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
       try {
@@ -283,9 +286,40 @@ describe('remote application verification (live server, real registry)', { timeo
         assert.equal(run.code, 1, run.stdout + run.stderr);
         assert.match(run.stdout, /REFUSED[\s\S]*envelope-signature-invalid/);
         assert.doesNotMatch(run.stdout, /VERIFIED|DENIED/);
+        const moved = await vouchCli(
+          'verify',
+          `http://127.0.0.1:${port}/v1/applications/other`,
+          '--public-key',
+          s.vouchPub,
+          ...trust(),
+        );
+        assert.equal(moved.code, 1, moved.stdout + moved.stderr);
+        assert.match(moved.stdout, /namespace-mismatch: the list is for namespace shop, not other/);
       } finally {
         await new Promise<void>((r) => proxy.close(() => r()));
       }
+      // an old list (replayed) is refused under --max-age; a fresh one is accepted
+      const old = await vouchCli(
+        'verify',
+        `${s.publicUrl}/v1/applications/shop`,
+        '--public-key',
+        s.vouchPub,
+        '--max-age',
+        '1ms',
+        ...trust(),
+      );
+      assert.equal(old.code, 1);
+      assert.match(old.stdout, /list-too-old/);
+      const fresh = await vouchCli(
+        'verify',
+        `${s.publicUrl}/v1/applications/shop`,
+        '--public-key',
+        s.vouchPub,
+        '--max-age',
+        '1h',
+        ...trust(),
+      );
+      assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
     });
 
     it('fails the image whose signature was deleted from the registry after admission, although the server lists it', async () => {
