@@ -34,7 +34,7 @@ export interface LiveVouch {
 }
 
 /** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
+export async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -78,25 +78,41 @@ async function serve(args: readonly string[], cwd: string): Promise<{ child: Chi
   return { child, url };
 }
 
-export async function startLiveVouch(): Promise<LiveVouch> {
-  const registry: TestRegistry = await startRegistry();
-  const images: SignedImages = await createSignedImages(registry.host);
+/** `vouch serve` over HTTPS + mTLS with a config, and what Gatekeeper needs to call it. */
+export interface ServedVouch {
+  /** `https://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** The serving CA (the Providers' caBundle). */
+  readonly caFile: string;
+  /** The client certificate Gatekeeper presents. */
+  readonly clientCert: { readonly cert: string; readonly key: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes `config` (a vouch.yaml as an object) and `files` (name → content, beside it, for the
+ * paths the config names) to a scratch directory and serves it as the overlay does: serving
+ * certificate, `--client-ca` (mTLS) with a test CA standing in for Gatekeeper's.
+ */
+export async function serveVouch(config: unknown, files: Record<string, string> = {}): Promise<ServedVouch> {
   const work = await mkdtemp(path.join(tmpdir(), 'vouch-gatekeeper-rego-'));
   const pki = await createPki();
+  const cleanup = async () => {
+    await rm(work, { recursive: true, force: true });
+    await rm(pki.dir, { recursive: true, force: true });
+  };
   try {
-    const signed = await images.push('app', 'signed', true);
-    const signed2 = await images.push('tool', 'v2', true);
-    await images.push('app', 'unsigned', false);
     const serving = await pki.leaf('server');
     const gatekeeper = await pki.leaf('gatekeeper');
-    const config = path.join(work, 'vouch.yaml');
-    await writeFile(config, JSON.stringify(cosignConfig([registry.host], images.publicKeyFile)));
+    const configFile = path.join(work, 'vouch.yaml');
+    await writeFile(configFile, JSON.stringify(config));
+    for (const [name, content] of Object.entries(files)) await writeFile(path.join(work, name), content);
     const caFile = path.join(pki.dir, 'ca.crt');
     const { child, url } = await serve(
       [
         'serve',
         '--config',
-        config,
+        configFile,
         '--listen',
         '127.0.0.1:0',
         '--tls-cert',
@@ -109,6 +125,29 @@ export async function startLiveVouch(): Promise<LiveVouch> {
       work,
     );
     return {
+      url,
+      caFile,
+      clientCert: gatekeeper,
+      async stop() {
+        await stopChild(child);
+        await cleanup();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+export async function startLiveVouch(): Promise<LiveVouch> {
+  const registry: TestRegistry = await startRegistry();
+  const images: SignedImages = await createSignedImages(registry.host);
+  try {
+    const signed = await images.push('app', 'signed', true);
+    const signed2 = await images.push('tool', 'v2', true);
+    await images.push('app', 'unsigned', false);
+    const served = await serveVouch(cosignConfig([registry.host], images.publicKeyFile));
+    return {
       host: registry.host,
       image: {
         signed: `${registry.host}/app:signed`,
@@ -116,22 +155,19 @@ export async function startLiveVouch(): Promise<LiveVouch> {
         unsigned: `${registry.host}/app:unsigned`,
       },
       digest: { signed: signed.digest, signed2: signed2.digest },
-      url,
+      url: served.url,
       downUrl: `https://127.0.0.1:${await closedPort()}`,
-      caFile,
-      clientCert: gatekeeper,
+      caFile: served.caFile,
+      clientCert: served.clientCert,
       async close() {
-        await stopChild(child);
+        await served.stop();
         await images.close();
         await registry.stop();
-        await rm(work, { recursive: true, force: true });
-        await rm(pki.dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
     await images.close();
     await registry.stop();
-    await rm(pki.dir, { recursive: true, force: true });
     throw err;
   }
 }
