@@ -10,16 +10,10 @@
  * be present, but at least one artifact must have been verified.
  */
 import { VouchError } from '../errors.js';
+import { COSIGN_SIGNATURE, type MapContext, NOTATION_SIGNATURE } from './ratify-context.js';
+import { mapCosign } from './ratify-cosign.js';
 import { type RatifyModel, type RatifyVerifier, readRatifyFiles } from './ratify-read.js';
-import {
-  COSIGN_SIGNATURE,
-  type MapContext,
-  mapCosign,
-  mapNotation,
-  mapSbom,
-  mapVulnerabilityReport,
-  NOTATION_SIGNATURE,
-} from './ratify-verifiers.js';
+import { mapNotation, mapSbom, mapVulnerabilityReport } from './ratify-verifiers.js';
 import { asObject, ImportBuilder, type ImportResult } from './result.js';
 
 export interface RatifyImportOptions {

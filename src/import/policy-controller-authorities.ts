@@ -1,0 +1,205 @@
+/**
+ * A ClusterImagePolicy's authorities (any one suffices) as the cosign settings of its scopes:
+ * `key.data`, `keyless` identities with the public Fulcio, `ctlog` (present: Rekor entries
+ * required; absent: policy-controller has no Rekor client and skips the log), `attestations`
+ * predicate types, and `static` pass/fail. Everything else is named as unsupported.
+ */
+import type { Cip } from './policy-controller.js';
+import { asObject, type ImportBuilder } from './result.js';
+
+const PUBLIC_FULCIO = 'https://fulcio.sigstore.dev';
+const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
+
+/** cosign's predicate type names (cosign pkg/cosign/attestation, options/predicate.go). */
+const PREDICATE_TYPES: Readonly<Record<string, string>> = {
+  custom: 'https://cosign.sigstore.dev/attestation/v1',
+  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  link: 'https://in-toto.io/Link/v1',
+  spdx: 'https://spdx.dev/Document',
+  spdxjson: 'https://spdx.dev/Document',
+  cyclonedx: 'https://cyclonedx.org/bom',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+  openvex: 'https://openvex.dev/ns',
+};
+
+export type Authorities =
+  | { kind: 'pass' }
+  | { kind: 'fail' }
+  | { kind: 'cosign'; fields: Record<string, unknown>; tuf: boolean; summary: string };
+
+/** A policy's authorities (OR) as one cosign scope setting; undefined when they cannot be. */
+export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined {
+  const list = (Array.isArray(cip.spec.authorities) ? cip.spec.authorities : []).map(
+    (a) => asObject(a) ?? {},
+  );
+  if (list.length === 0) {
+    b.unsupportedField(`${cip.where}: authorities`, 'none given');
+    return undefined;
+  }
+  const at = (i: number) =>
+    `${cip.where}: authorities[${i}]${typeof list[i]?.name === 'string' ? ` (${list[i]?.name})` : ''}`;
+  const statics = list.filter((a) => a.static !== undefined);
+  if (statics.length > 0) {
+    if (list.length > 1) {
+      b.unsupportedField(`${cip.where}: authorities`, 'static mixed with other authorities');
+      return undefined;
+    }
+    const action = asObject(statics[0]?.static)?.action;
+    if (action === 'pass' || action === 'fail') return { kind: action };
+    b.unsupportedField(`${at(0)}: static.action ${String(action)}`, 'pass or fail');
+    return undefined;
+  }
+  const keys: string[] = [];
+  const identities: Array<Record<string, string>> = [];
+  const predicateTypes = new Set<string>();
+  let tlog = true;
+  let ignoreSct = false;
+  let needsRoot = false;
+  let bad = false;
+  const fail = (field: string, reason: string) => {
+    b.unsupportedField(field, reason);
+    bad = true;
+  };
+  list.forEach((a, i) => {
+    for (const k of Object.keys(a))
+      if (
+        ![
+          'name',
+          'key',
+          'keyless',
+          'ctlog',
+          'attestations',
+          'signatureFormat',
+          'source',
+          'rfc3161timestamp',
+        ].includes(k)
+      )
+        fail(`${at(i)}: ${k}`, 'not an authority field vouch knows');
+    if (a.source !== undefined)
+      fail(`${at(i)}: source`, 'signatures in another repository: vouch reads them beside the image');
+    if (a.rfc3161timestamp !== undefined)
+      fail(
+        `${at(i)}: rfc3161timestamp`,
+        'trustRootRef TSAs: give a trusted_root.json with the TSA (verifiers.cosign.trustedRoot)',
+      );
+    const ctlog = asObject(a.ctlog);
+    if (ctlog?.trustRootRef !== undefined)
+      fail(
+        `${at(i)}: ctlog.trustRootRef`,
+        'a TrustRoot resource: export it as trusted_root.json (verifiers.cosign.trustedRoot)',
+      );
+    if (typeof ctlog?.url === 'string' && ctlog.url.replace(/\/+$/, '') !== PUBLIC_REKOR)
+      fail(
+        `${at(i)}: ctlog.url ${ctlog.url}`,
+        'a private Rekor: give its key in a trusted_root.json (verifiers.cosign.trustedRoot)',
+      );
+    // no ctlog: policy-controller has no Rekor client and skips the transparency log
+    if (!ctlog) tlog = false;
+    else needsRoot = true;
+    const key = asObject(a.key);
+    const keyless = asObject(a.keyless);
+    if (key && keyless) fail(at(i), 'key and keyless in one authority');
+    if (key) {
+      if (typeof key.hashAlgorithm === 'string' && key.hashAlgorithm !== 'sha256')
+        fail(
+          `${at(i)}: key.hashAlgorithm ${key.hashAlgorithm}`,
+          'vouch verifies cosign signatures over SHA-256',
+        );
+      if (typeof key.data === 'string' && key.data.trim() !== '')
+        keys.push(b.material(`${cip.name}-${String(a.name ?? `key-${i}`)}`, '.pub', key.data));
+      else if (key.kms !== undefined)
+        fail(
+          `${at(i)}: key.kms ${String(key.kms)}`,
+          'KMS keys: export the public key (cosign public-key --key KMS) and give it as data',
+        );
+      else if (key.secretRef !== undefined)
+        fail(
+          `${at(i)}: key.secretRef ${String(asObject(key.secretRef)?.name)}`,
+          "a Secret: put its cosign.pub in the key's data, or in a file named by verifiers.cosign.keys",
+        );
+      else fail(`${at(i)}: key`, 'needs data');
+    }
+    if (keyless) {
+      for (const k of Object.keys(keyless))
+        if (!['url', 'identities', 'ca-cert', 'trustRootRef', 'insecureIgnoreSCT'].includes(k))
+          fail(`${at(i)}: keyless.${k}`, 'not a keyless field vouch knows');
+      if (typeof keyless.url === 'string' && keyless.url.replace(/\/+$/, '') !== PUBLIC_FULCIO)
+        fail(
+          `${at(i)}: keyless.url ${keyless.url}`,
+          'a private Fulcio: give its CA in a trusted_root.json (verifiers.cosign.trustedRoot)',
+        );
+      if (keyless['ca-cert'] !== undefined)
+        fail(
+          `${at(i)}: keyless.ca-cert`,
+          'vouch reads Fulcio CAs from a trusted_root.json (verifiers.cosign.trustedRoot)',
+        );
+      if (keyless.trustRootRef !== undefined)
+        fail(
+          `${at(i)}: keyless.trustRootRef`,
+          'a TrustRoot resource: export it as trusted_root.json (verifiers.cosign.trustedRoot)',
+        );
+      if (keyless.insecureIgnoreSCT === true) ignoreSct = true;
+      needsRoot = true;
+      const ids = Array.isArray(keyless.identities) ? keyless.identities : [];
+      if (ids.length === 0)
+        fail(`${at(i)}: keyless.identities`, 'required: vouch trusts no keyless signer without an identity');
+      ids.forEach((raw, j) => {
+        const id = asObject(raw) ?? {};
+        const out: Record<string, string> = {};
+        for (const [from, to] of [
+          ['issuer', 'issuer'],
+          ['issuerRegExp', 'issuerRegExp'],
+          ['subject', 'subject'],
+          ['subjectRegExp', 'subjectRegExp'],
+        ] as const)
+          if (typeof id[from] === 'string' && id[from] !== '') out[to] = id[from] as string;
+        if (!(out.issuer || out.issuerRegExp) || !(out.subject || out.subjectRegExp))
+          fail(
+            `${at(i)}: keyless.identities[${j}]`,
+            'needs an issuer (or issuerRegExp) and a subject (or subjectRegExp)',
+          );
+        identities.push(out);
+      });
+    }
+    if (!key && !keyless) fail(at(i), 'needs key, keyless or static');
+    const atts = Array.isArray(a.attestations) ? a.attestations : [];
+    atts.forEach((raw, j) => {
+      const att = asObject(raw) ?? {};
+      const t = String(att.predicateType ?? '');
+      const uri = PREDICATE_TYPES[t] ?? (/^https?:\/\//.test(t) ? t : undefined);
+      if (!uri)
+        fail(`${at(i)}: attestations[${j}] predicateType ${t}`, 'not a cosign predicate type name or URI');
+      else predicateTypes.add(uri);
+      if (att.policy !== undefined)
+        fail(
+          `${at(i)}: attestations[${j}] (${String(att.name)}) policy ${String(asObject(att.policy)?.type)}`,
+          'CUE/Rego policy bodies: vouch has no policy language (attestation conditions: path equals/matches, SLSA provenance fields)',
+        );
+    });
+  });
+  if (keys.length > 0 && identities.length > 0)
+    fail(
+      `${cip.where}: authorities`,
+      'key and keyless authorities in one policy: vouch scopes take keys or identities',
+    );
+  if (bad) return undefined;
+  const fields: Record<string, unknown> = keys.length > 0 ? { keys } : { identities };
+  if (!tlog) fields.ignoreTlog = true;
+  if (ignoreSct) fields.ignoreSct = true;
+  if (predicateTypes.size > 0) {
+    fields.attestations = [...predicateTypes].map((predicateType) => ({ predicateType }));
+    b.warn(
+      `${cip.where}: attestations: vouch accepts only these predicate types, but a verified cosign signature also satisfies the rule (policy-controller then checks only the attestations)`,
+    );
+  }
+  const summary = [
+    keys.length > 0
+      ? `${keys.length} key(s) (written beside this file)`
+      : `${identities.length} keyless identit${identities.length === 1 ? 'y' : 'ies'}`,
+    tlog ? 'transparency log required' : 'no ctlog: transparency log not required, as in policy-controller',
+    ...(predicateTypes.size > 0 ? [`attestations ${[...predicateTypes].join(', ')}`] : []),
+  ].join('; ');
+  return { kind: 'cosign', fields, tuf: needsRoot, summary };
+}
