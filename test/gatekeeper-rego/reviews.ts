@@ -1,6 +1,8 @@
 /**
  * AdmissionRequests (`input.review`) as Gatekeeper hands them to a template's Rego, for every kind
- * that carries a pod spec, with the pod spec where that kind keeps it (protocols README §3.2).
+ * that carries a pod spec, with the pod spec where that kind keeps it (protocols README §3.2:
+ * `spec`, `spec.template.spec`, CronJob's `spec.jobTemplate.spec.template.spec`, PodTemplate's
+ * `template.spec`).
  */
 
 /** A pod spec's image lists; each image becomes one container named after its list and index. */
@@ -17,6 +19,8 @@ export const POD_TEMPLATE_KINDS = [
   { group: 'apps', kind: 'ReplicaSet' },
   { group: 'batch', kind: 'Job' },
   { group: 'batch', kind: 'CronJob' },
+  { group: '', kind: 'ReplicationController' },
+  { group: '', kind: 'PodTemplate' },
 ] as const;
 
 export type Kind = 'Pod' | (typeof POD_TEMPLATE_KINDS)[number]['kind'];
@@ -41,11 +45,13 @@ function objectSpec(kind: Kind, pod: Record<string, unknown>): Record<string, un
     case 'CronJob':
       return { schedule: '*/5 * * * *', jobTemplate: { spec: { template } } };
     case 'Job':
+    case 'PodTemplate':
       return { template };
     case 'Deployment':
     case 'StatefulSet':
     case 'DaemonSet':
     case 'ReplicaSet':
+    case 'ReplicationController':
       return { selector: { matchLabels: { app: 'demo' } }, template };
   }
 }
@@ -58,6 +64,8 @@ const GROUP: Record<Kind, string> = {
   ReplicaSet: 'apps',
   Job: 'batch',
   CronJob: 'batch',
+  ReplicationController: '',
+  PodTemplate: '',
 };
 
 export interface ReviewOptions {
@@ -69,11 +77,13 @@ export interface ReviewOptions {
 /** A CREATE (or the ephemeral-containers UPDATE) of `kind` whose pod spec has `images`. */
 export function review(kind: Kind, images: PodImages, options: ReviewOptions = {}): Record<string, unknown> {
   const namespace = options.namespace ?? 'default';
+  const body = objectSpec(kind, podSpec(images));
   const object = {
     apiVersion: GROUP[kind] ? `${GROUP[kind]}/v1` : 'v1',
     kind,
     metadata: { name: 'demo', namespace },
-    spec: objectSpec(kind, podSpec(images)),
+    // a PodTemplate has no spec: its template is a top-level field
+    ...(kind === 'PodTemplate' ? body : { spec: body }),
   };
   const gvk = { group: GROUP[kind], version: 'v1', kind };
   return {
