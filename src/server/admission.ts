@@ -23,8 +23,6 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { Decision } from '../engine/types.js';
-import type { Logger } from '../observability/logger.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { parseReference } from '../reference/parse.js';
 import { admissionBudgetMs, startBudget } from './budget.js';
@@ -32,16 +30,8 @@ import type { DecisionService } from './decisions.js';
 import { isSupportedKind, type PodImage, placeOf, podImages } from './pod-images.js';
 import { podPlatforms } from './pod-platforms.js';
 import type { PublishedImage } from './public/envelope.js';
-import { verifiedSignatures } from './public/facts.js';
-import type { ApplicationStore } from './public/store.js';
-import {
-  checkDetails,
-  type DetailsLookup,
-  detailsFor,
-  PUBLIC_ANNOTATION,
-  podAnnotations,
-  podName,
-} from './verification-details.js';
+import { type PublishOptions, publishAdmitted, publishedImage } from './public/publish.js';
+import { detailsFailure, detailsFor, podAnnotations, podName } from './verification-details.js';
 
 const admissionReviewSchema = z.object({
   apiVersion: z.literal('admission.k8s.io/v1'),
@@ -76,12 +66,7 @@ export interface AdmissionRouteOptions {
     readonly keys: ReadonlyMap<string, string>;
   };
   /** Recording admitted images for the public listener (server.publicVerification). */
-  readonly publish?: {
-    readonly namespaces: readonly string[];
-    readonly store: ApplicationStore;
-    readonly includePodNames: boolean;
-    readonly logger: Logger;
-  };
+  readonly publish?: PublishOptions;
 }
 
 /** Options a webhook path adds (`/admission/validate/enforce-details+public`). */
@@ -147,25 +132,6 @@ function hasTagOnly(image: string): boolean {
   }
 }
 
-/** Why an allowed image fails its pod's verification details (`reason: message`), if it does. */
-function detailsFailure(
-  lookup: DetailsLookup,
-  decision: Decision,
-  enforce: boolean,
-  namespace: string,
-  img: PodImage,
-  keys: ReadonlyMap<string, string>,
-): string | undefined {
-  if (lookup.kind === 'invalid') return `invalid-verification-details: ${lookup.message}`;
-  if (lookup.kind === 'none') {
-    return enforce
-      ? `no-verification-details: namespace ${namespace} requires vouch.dev/verify.${img.name || '<container>'}.identity/issuer or .key`
-      : undefined;
-  }
-  const check = checkDetails(lookup.details, decision, keys);
-  return check.ok ? undefined : `${check.reason}: ${check.message}`;
-}
-
 async function validate(
   req: AdmissionRequest,
   images: PodImage[],
@@ -208,25 +174,19 @@ async function validate(
       continue;
     }
     const lookup = detailsFor(annotations, img.name);
-    const why = detailsFailure(lookup, d, enforceDetails, namespace, img, detailKeys);
+    const why = detailsFailure(lookup, d, {
+      enforce: enforceDetails,
+      namespace,
+      container: img.name,
+      keys: detailKeys,
+    });
     if (why) {
       failures.push(`- ${where}: ${why} (${pinned})`);
       continue;
     }
     if (d.wouldDeny)
       warnings.push(short(`vouch (audit): ${where} would be denied: ${d.why[0] ?? 'not verified'}`));
-    published.push({
-      reference: pinned,
-      name: d.subject.name,
-      digest: d.subject.digest,
-      container: img.name,
-      ...(lookup.kind === 'details' ? { details: lookup.details } : {}),
-      rule: d.rule,
-      verified: d.verified,
-      signatures: verifiedSignatures(d),
-      decidedAt: d.decidedAt,
-      admittedAt: new Date().toISOString(),
-    });
+    published.push(publishedImage(img.name, d, lookup.kind === 'details' ? lookup.details : undefined));
   }
   const response: AdmissionResponse = { uid: req.uid, allowed: failures.length === 0 };
   if (failures.length > 0) {
@@ -237,29 +197,18 @@ async function validate(
     };
   }
   if (warnings.length > 0) response.warnings = warnings;
-  if (response.allowed && req.dryRun !== true && opts.publish) {
-    const optIn = annotations[PUBLIC_ANNOTATION];
-    const publish =
-      optIn === 'true' ||
-      (optIn !== 'false' && (flags.publish || opts.publish.namespaces.includes(namespace)));
-    if (publish) await record(opts.publish, namespace, published, podName(req.kind.kind, req.object));
+  if (response.allowed && opts.publish) {
+    const pod = podName(req.kind.kind, req.object);
+    await publishAdmitted(opts.publish, {
+      namespace,
+      annotations,
+      pathOptIn: flags.publish,
+      dryRun: req.dryRun === true,
+      images: published,
+      ...(pod ? { pod } : {}),
+    });
   }
   return response;
-}
-
-/** Records the admitted images; a failure is logged, never a denial (publishing is not policy). */
-async function record(
-  publish: NonNullable<AdmissionRouteOptions['publish']>,
-  namespace: string,
-  images: PublishedImage[],
-  pod: string | undefined,
-): Promise<void> {
-  const withPod = publish.includePodNames && pod ? images.map((i) => ({ ...i, pod })) : images;
-  try {
-    await publish.store.record(namespace, withPod);
-  } catch (err) {
-    publish.logger.warn({ namespace, error: (err as Error).message }, 'admitted images not published');
-  }
 }
 
 async function mutate(

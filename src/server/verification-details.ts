@@ -21,7 +21,6 @@ import type { VerificationDetails } from './public/envelope.js';
 import { verifiedSignatures } from './public/facts.js';
 
 export const VERIFY_ANNOTATION = 'vouch.dev/verify';
-export const PUBLIC_ANNOTATION = 'vouch.dev/public-verification';
 
 const detailsSchema = z
   .object({
@@ -180,4 +179,28 @@ export async function loadDetailKeys(files: Readonly<Record<string, string>>): P
     }
   }
   return out;
+}
+
+/**
+ * Why an image the cluster policy allowed fails its pod's verification details
+ * (`reason: message`), or undefined when it does not.
+ */
+export function detailsFailure(
+  lookup: DetailsLookup,
+  decision: Decision,
+  context: {
+    readonly enforce: boolean;
+    readonly namespace: string;
+    readonly container: string;
+    readonly keys: ReadonlyMap<string, string>;
+  },
+): string | undefined {
+  if (lookup.kind === 'invalid') return `invalid-verification-details: ${lookup.message}`;
+  if (lookup.kind === 'none') {
+    if (!context.enforce) return undefined;
+    const c = context.container || '<container>';
+    return `no-verification-details: namespace ${context.namespace} requires ${VERIFY_ANNOTATION}.${c}.identity and .issuer, or .key`;
+  }
+  const check = checkDetails(lookup.details, decision, context.keys);
+  return check.ok ? undefined : `${check.reason}: ${check.message}`;
 }

@@ -15,7 +15,7 @@ export const publicVerificationSchema = z
       .describe('Serve the public listener and record the images admitted in opted-in namespaces.'),
     listen: z
       .string()
-      .min(1)
+      .regex(/^(?:\[[^\]]+\]|[^:[\]]*):\d{1,5}$/, 'must be HOST:PORT (IPv6 as [::1]:8444)')
       .default('0.0.0.0:8444')
       .describe(
         '`HOST:PORT` of the public listener (separate from the webhook port; no client certificate).',
