@@ -66,7 +66,8 @@ export function validateConfig(raw: unknown, source = 'config'): VouchConfig {
   config.policy.rules.forEach((rule, i) => {
     rule.require.forEach((q, j) => {
       if (
-        !(q.verifier in config.verifiers) ||
+        // own keys only: `in` would find "constructor" and "toString" on the prototype
+        !Object.hasOwn(config.verifiers, q.verifier) ||
         config.verifiers[q.verifier as keyof typeof config.verifiers] === undefined
       ) {
         problems.push(

@@ -10,16 +10,27 @@ import { z } from 'zod';
 import { configErrorFromZod } from '../config/errors.js';
 import { publicVerificationSchema, verificationDetailsSchema } from './public/config.js';
 
+/** Checked when the config loads (CONFIG_INVALID), so parseListen's RangeError is not reached from config. */
+const LISTEN_MESSAGE = 'must be HOST:PORT (IPv6 as [::1]:8443), port at most 65535';
+function isListen(listen: string): boolean {
+  try {
+    parseListen(listen);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const serverConfigSchema = z
   .object({
     /** `HOST:PORT` to listen on. */
-    listen: z.string().min(1).default('0.0.0.0:8443'),
+    listen: z.string().min(1).refine(isListen, LISTEN_MESSAGE).default('0.0.0.0:8443'),
     /**
      * `HOST:PORT` of a second, plain-HTTP listener serving only `/health`, `/ready` and `/metrics`
      * (no decisions), for the kubelet's probes and Prometheus when the main port requires client
      * certificates (mTLS). Off unless set.
      */
-    probeListen: z.string().min(1).optional(),
+    probeListen: z.string().min(1).refine(isListen, LISTEN_MESSAGE).optional(),
     tls: z
       .object({
         /** Server certificate chain (PEM); reloaded when the file changes. */

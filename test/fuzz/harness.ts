@@ -12,6 +12,7 @@ import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { VouchError } from '../../src/errors.js';
+import { RatifyPluginError } from '../../src/ratify/protocol.js';
 import { CertificateParseError } from '../../src/trust/notation/certificate.js';
 import { AtprotoFailure } from '../../src/verifiers/atproto/failure.js';
 import { ContentFailure } from '../../src/verifiers/content/failure.js';
@@ -82,6 +83,7 @@ export function classification(err: unknown): string | undefined {
   if (err instanceof CosignCheckFailure) return `CosignCheckFailure:${err.reason}`;
   if (err instanceof AtprotoFailure) return `AtprotoFailure:${err.reason}`;
   if (err instanceof ContentFailure) return `ContentFailure:${err.reason}`;
+  if (err instanceof RatifyPluginError) return `RatifyPluginError:${err.code}`;
   if (err instanceof TimestampError) return 'TimestampError';
   if (err instanceof CertificateParseError) return 'CertificateParseError';
   return undefined;

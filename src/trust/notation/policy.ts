@@ -139,7 +139,9 @@ export function parseTrustPolicy(doc: unknown, path: string): TrustPolicyDocumen
         fail(`${at}.signatureVerification.${key}`, 'unknown field');
     }
     const level = sv.level;
-    if (typeof level !== 'string' || !(level in LEVELS)) {
+    // Own keys only: `in` also finds "constructor", "toString"… on the prototype, and a level named
+    // so would resolve to no actions at all (every check neither enforced nor logged).
+    if (typeof level !== 'string' || !Object.hasOwn(LEVELS, level)) {
       return fail(
         `${at}.signatureVerification.level`,
         `unknown level ${describe(level)} (strict, permissive, audit or skip)`,
@@ -154,7 +156,7 @@ export function parseTrustPolicy(doc: unknown, path: string): TrustPolicyDocumen
       for (const [check, action] of Object.entries(sv.override)) {
         if (check === 'integrity')
           fail(`${at}.signatureVerification.override.integrity`, 'integrity cannot be overridden');
-        const allowed = OVERRIDABLE[check];
+        const allowed = Object.hasOwn(OVERRIDABLE, check) ? OVERRIDABLE[check] : undefined;
         if (!allowed)
           fail(
             `${at}.signatureVerification.override.${check}`,
