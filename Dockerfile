@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # vouch container image. Build from the repository root:
 #   docker build -t vouch:dev .
+# and Ratify v1 with vouch as its verifier plugin (the "ratify_plugin" stage; docs/ratify-plugin.md):
+#   docker build --target ratify_plugin -t ratify-with-vouch:dev .
 # test/deploy/dockerfile.test.ts checks the rules below (no Docker engine runs in CI).
 #
 # Rules this image holds to:
@@ -18,6 +20,7 @@
 #   -e VOUCH_SERVER__PROBE_LISTEN=0.0.0.0:8081. The HEALTHCHECK below uses it.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
+ARG RATIFY_IMAGE=ghcr.io/ratify-project/ratify:v1.4.0
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -27,12 +30,39 @@ COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && chmod 0755 dist/src/cli/main.js
+COPY scripts/bundle-cli.mjs ./scripts/
+# dist/src (tsc) and dist/cli (the bundled CLI the Ratify plugin starts once per artifact)
+RUN npm run build && chmod 0755 dist/src/cli/main.js dist/cli/main.js
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# Ratify's own image: only its binary is taken (static Go, CGO_ENABLED=0, so it runs on Debian)
+FROM ${RATIFY_IMAGE} AS ratify
+
+# Ratify v1.4.0 with vouch installed as a verifier plugin. Ratify's image is distroless/static,
+# which has no C library for Node, so the other way round: Ratify's static binary on Node's image.
+# Laid out as Ratify's chart expects it (command /app/ratify, config at /usr/local/ratify, user
+# 65532 whose HOME is /home/nonroot, plugins in $HOME/.ratify/plugins); a Verifier CR with
+# `name: vouch` (or `type: vouch`) finds the plugin there (deploy/ratify-plugin/).
+FROM ${NODE_IMAGE} AS ratify_plugin
+LABEL org.opencontainers.image.title="ratify-with-vouch" \
+      org.opencontainers.image.description="Ratify v1 with vouch as an external verifier plugin (notation, cosign, atproto, sbom, vulnerabilityReport)." \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    HOME=/home/nonroot \
+    RATIFY_CONFIG=/home/nonroot/.ratify/
+COPY --from=ratify /app/ratify /app/ratify
+COPY --from=deps --chown=0:0 /app/node_modules /opt/vouch/node_modules
+COPY --from=build --chown=0:0 /src/dist/cli /opt/vouch/dist/cli
+COPY --chown=0:0 package.json /opt/vouch/
+RUN node /opt/vouch/dist/cli/main.js ratify install-plugin --dir /home/nonroot/.ratify/plugins --name vouch \
+    && chmod -R a+rX /home/nonroot
+USER 65532:65532
+EXPOSE 6001 8888
+ENTRYPOINT ["/app/ratify", "serve", "--http", ":6001"]
 
 FROM ${NODE_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="vouch" \

@@ -11,37 +11,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type Instruction, parseDockerfile } from './dockerfile-parse.js';
 import { KUSTOMIZE, ROOT } from './manifests.js';
 import { listenPort, type ServedConfig, serveShippedConfig } from './served.js';
-
-interface Instruction {
-  op: string;
-  args: string;
-  stage: number;
-}
-
-/** Dockerfile → instructions (comments dropped, `\` continuations joined), tagged with their stage. */
-function parseDockerfile(text: string): Instruction[] {
-  const out: Instruction[] = [];
-  let stage = -1;
-  let pending = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const full = (pending + line).trim();
-    pending = '';
-    const m = /^(\w+)\s+(.*)$/s.exec(full);
-    assert.ok(m, `cannot parse Dockerfile line: ${full}`);
-    const op = (m[1] ?? '').toUpperCase();
-    if (op === 'FROM') stage++;
-    out.push({ op, args: (m[2] ?? '').trim(), stage });
-  }
-  return out;
-}
 
 /** .dockerignore semantics for the patterns used here: `*`, `name`, `dir/`, `dir/**`, `!` re-includes; last match wins. */
 function included(patterns: string[], path: string): boolean {
@@ -81,7 +53,10 @@ describe('Dockerfile', () => {
     assert.ok(froms.length >= 3, 'build, deps and runtime stages');
     const arg = instructions.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='));
     assert.match(arg?.args ?? '', /^NODE_IMAGE=node:24[-.\w]*-slim$/);
-    for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS \w+$/);
+    for (const f of froms) assert.match(f.args, /^\$\{(NODE_IMAGE|RATIFY_IMAGE)\} AS \w+$/);
+    // Ratify's image is used only as a source of its binary, pinned to the release the plugin speaks
+    const ratifyArg = instructions.find((i) => i.op === 'ARG' && i.args.startsWith('RATIFY_IMAGE='));
+    assert.equal(ratifyArg?.args, 'RATIFY_IMAGE=ghcr.io/ratify-project/ratify:v1.4.0');
     const runs = instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
     assert.ok(
       runs.some((r) => r.includes('npm install --omit=dev')),

@@ -8,12 +8,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { attachArtifact } from '../../src/referrers/attach.js';
 import type { Descriptor } from '../../src/registry/types.js';
 import { signCosign } from '../../src/sign/cosign/index.js';
@@ -314,6 +315,55 @@ describe('vouch as a Ratify verifier plugin', { timeout: 180_000 }, () => {
     assertVerifierResult(untrusted.json);
     assert.equal(untrusted.json.isSuccess, false);
     assert.match(String((untrusted.json.extensions as Record<string, unknown>).error), /^untrusted-signer: /);
+  });
+
+  it('the shipped Verifier CRs (deploy/ratify-plugin), as Ratify turns a CR into plugin config, decide each format', async () => {
+    // Ratify v1.4.0 pkg/controllers/utils/verifier.go SpecToVerifierConfig: the CR's parameters,
+    // plus name (metadata.name), type and artifactTypes. File paths point into this test's folder.
+    const crDir = path.join(ROOT, 'deploy', 'ratify-plugin');
+    const fromCr = (file: string, local: Record<string, unknown>) => {
+      const cr = parseYaml(readFileSync(path.join(crDir, file), 'utf8')) as {
+        metadata: { name: string };
+        spec: { type: string; artifactTypes: string; parameters: Record<string, unknown> };
+      };
+      const params = { ...cr.spec.parameters };
+      if ('vouchConfig' in params) params.vouchConfig = path.join(dir, 'vouch.yaml');
+      if ('trustPolicyPath' in params) params.trustPolicyPath = path.join(dir, 'atcr-trust.json');
+      return {
+        ...params,
+        ...local,
+        name: cr.metadata.name,
+        type: cr.spec.type,
+        artifactTypes: cr.spec.artifactTypes,
+      };
+    };
+    const cases: Array<[string, string, Descriptor, boolean, Record<string, unknown>?]> = [
+      ['verifier-notation.yaml', subjects.good!, desc.good!, true],
+      ['verifier-notation.yaml', subjects.evil!, desc.evil!, false],
+      ['verifier-cosign.yaml', subjects.cosign!, desc.cosign!, true],
+      ['verifier-vulnerability-report.yaml', subjects.report!, desc.report!, true],
+      ['verifier-vulnerability-report.yaml', subjects.critical!, desc.critical!, false],
+      [
+        'verifier-atproto.yaml',
+        subjects.atcr!,
+        { ...desc.atcr!, artifactType: ATPROTO_SIGNATURE_ARTIFACT_TYPE },
+        true,
+        // the test network's PLC directory on loopback (production resolves plc.directory)
+        { plcUrl: env.net.plcUrl, allowPrivateNetwork: true },
+      ],
+    ];
+    const results = await Promise.all(
+      cases.map(([file, subject, d, , local]) =>
+        call(subject, { config: fromCr(file, local ?? {}), storeConfig: store, referenceDesc: d }),
+      ),
+    );
+    results.forEach((r, i) => {
+      const [file, , , expected] = cases[i]!;
+      assertVerifierResult(r.json);
+      assert.equal(r.json.isSuccess, expected, `${file}: ${r.stdout}`);
+      assert.equal(r.json.name, file.replace(/^verifier-/, 'vouch-').replace(/\.yaml$/, ''));
+      assert.equal(r.json.type, 'vouch');
+    });
   });
 
   it("bad input: Ratify's plugin error, a specific message, exit 1, never a success", async () => {
