@@ -46,10 +46,10 @@ export const SHIPPED_TEMPLATES: readonly TemplateFile[] = [
   ...templatesIn('deploy/helm/vouch/files', /^ct-.*\.yaml$/),
 ];
 
-/** The engine and the live vouch, set by the file's `before`. */
+/** The engine and where the Providers point (CA, Gatekeeper's certificate), set by `before`. */
 export interface World {
   engine: RegoEngine;
-  live: LiveVouch;
+  live: Pick<LiveVouch, 'caFile' | 'clientCert'>;
 }
 
 export interface Case {

@@ -77,7 +77,7 @@ describe('VouchTrustedDID with ATProto signatures, real Rego engine, vouch serve
       },
       { 'atcr-trust.json': JSON.stringify(trust) },
     );
-    world.live = { caFile: vouch.caFile, clientCert: vouch.clientCert } as World['live'];
+    world.live = vouch;
   });
   after(async () => {
     await world.engine?.close();

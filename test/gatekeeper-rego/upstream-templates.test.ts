@@ -87,12 +87,12 @@ describe('upstream ConstraintTemplates (../shared) under the real Rego engine ag
   const pod = (images: PodImages) => review('Pod', images, { namespace: 'production' });
 
   before(async () => {
-    [world.engine, world.live] = await Promise.all([createRegoEngine(), startLiveVouch()]);
-    live = world.live;
+    [world.engine, live] = await Promise.all([createRegoEngine(), startLiveVouch()]);
+    world.live = live;
   });
   after(async () => {
     await world.engine?.close();
-    await world.live?.close();
+    await live?.close();
   });
 
   it('covers every template ../shared/protocols/upstream holds', () => {

@@ -103,12 +103,12 @@ describe('shipped ConstraintTemplates under the real Rego engine against vouch s
   const verify = () => [{ name: 'vouch', url: `${live.url}${shippedProviderPath('vouch')}` }];
 
   before(async () => {
-    [world.engine, world.live] = await Promise.all([createRegoEngine(), startLiveVouch()]);
-    live = world.live;
+    [world.engine, live] = await Promise.all([createRegoEngine(), startLiveVouch()]);
+    world.live = live;
   });
   after(async () => {
     await world.engine?.close();
-    await world.live?.close();
+    await live?.close();
   });
 
   it('finds the four templates in both the kustomize overlay and the Helm chart, each with expectations', () => {
