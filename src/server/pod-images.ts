@@ -5,18 +5,24 @@
  * the JSON pointer of its `image` field for the mutating patch (§3.4).
  */
 
-/** Pod spec location per kind (group is not needed: these kind names are unique among built-ins). */
-export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
-  Pod: ['spec'],
-  Deployment: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'],
-  StatefulSet: ['spec', 'template', 'spec'],
-  DaemonSet: ['spec', 'template', 'spec'],
-  Job: ['spec', 'template', 'spec'],
-  ReplicationController: ['spec', 'template', 'spec'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
-  PodTemplate: ['template', 'spec'],
-};
+/**
+ * Pod spec location per kind (group is not needed: these kind names are unique among built-ins).
+ * No prototype: a kind named "constructor" or "hasOwnProperty" must find nothing, not a function.
+ */
+export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = Object.assign(
+  Object.create(null),
+  {
+    Pod: ['spec'],
+    Deployment: ['spec', 'template', 'spec'],
+    ReplicaSet: ['spec', 'template', 'spec'],
+    StatefulSet: ['spec', 'template', 'spec'],
+    DaemonSet: ['spec', 'template', 'spec'],
+    Job: ['spec', 'template', 'spec'],
+    ReplicationController: ['spec', 'template', 'spec'],
+    CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+    PodTemplate: ['template', 'spec'],
+  },
+);
 
 export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 export type ContainerList = (typeof CONTAINER_LISTS)[number];
