@@ -4,7 +4,7 @@
  * temporary folder — a vouch.yaml and the inline certificates and keys it names — which the one
  * config loader then reads like any other; anything vouch cannot express is an error naming it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { VouchError } from '../errors.js';
@@ -29,7 +29,11 @@ export function defaultTufCacheDir(): string {
  * The vouch.yaml to load: `opts.config` as given, or, with `--ratify-config`, the imported Ratify
  * configuration. `reference` (verify's image) names the host Ratify's `useHttp` reaches over HTTP.
  */
-export async function configFromRatify(opts: RatifyOptions, reference?: string): Promise<string | undefined> {
+export async function configFromRatify(
+  opts: RatifyOptions,
+  reference?: string,
+  tufCacheDir = defaultTufCacheDir(),
+): Promise<string | undefined> {
   const files = Array.isArray(opts.ratifyConfig) ? (opts.ratifyConfig as string[]) : [];
   if (files.length === 0) return typeof opts.config === 'string' ? opts.config : undefined;
   if (typeof opts.config === 'string')
@@ -45,10 +49,18 @@ export async function configFromRatify(opts: RatifyOptions, reference?: string):
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const result = importRatify(
     await readRatifyFiles(files),
-    { outDir: dir, tufCacheDir: defaultTufCacheDir(), ...(host ? { insecureHosts: [host] } : {}) },
+    { outDir: dir, tufCacheDir, ...(host ? { insecureHosts: [host] } : {}) },
     files.join(', '),
   );
   if (result.unsupported.length > 0) throw unsupportedError(files.join(', '), result.unsupported);
+  const tuf = (
+    result.config.verifiers as { cosign?: { tuf?: { mirror: string; cacheDir: string } } } | undefined
+  )?.cosign?.tuf;
+  if (tuf && !existsSync(path.join(tuf.cacheDir, 'trusted_root.json')))
+    throw new VouchError(
+      'CONFIG_INVALID',
+      `${files.join(', ')}: keyless and Rekor checks need the sigstore trusted root: run \`vouch trust-refresh --mirror ${tuf.mirror} --cache-dir ${tuf.cacheDir}\` once`,
+    );
   for (const w of result.warnings) process.stderr.write(`vouch: warning: ${w}\n`);
   const file = path.join(dir, 'vouch.yaml');
   await writeImport(result, file);
