@@ -8,9 +8,10 @@
  * not Rego). StrictBuiltinErrors off and on. Skipped, saying so, without ../shared.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import type { LiveVouch } from './live.js';
 import { startLiveVouch } from './live.js';
 import { POD_TEMPLATE_KINDS, type PodImages, review } from './reviews.js';
@@ -25,7 +26,12 @@ import {
   type TemplateFile,
   type World,
 } from './suite.js';
-import { createRegoEngine, SHARED, skipReason } from './vouchrego.js';
+import { createRegoEngine, ROOT, SHARED, skipReason } from './vouchrego.js';
+
+interface AssignSpec {
+  location: string;
+  parameters: { assign: { externalData: { provider: string } } };
+}
 
 const skip = skipReason();
 if (skip) process.stderr.write(`SKIPPED: ${skip}\n`);
@@ -271,6 +277,25 @@ describe('upstream ConstraintTemplates (../shared) under the real Rego engine ag
       kind: 'VouchMutationProbe',
     };
     const mutation = () => at('vouch-mutation', shippedProviderPath('vouch-mutation'));
+
+    it("the probe reads exactly the shipped Assigns' locations, all sent to vouch-mutation", () => {
+      const text = readFileSync(
+        path.join(ROOT, 'deploy/kubernetes/gatekeeper/mutation/assign-pin-digests.yaml'),
+        'utf8',
+      );
+      const assigns = parseAllDocuments(text).map((d) => d.toJS() as { kind: string; spec: AssignSpec });
+      assert.ok(assigns.every((a) => a.kind === 'Assign'));
+      assert.deepEqual(
+        new Set(assigns.map((a) => a.spec.parameters.assign.externalData.provider)),
+        new Set(['vouch-mutation']),
+      );
+      const lists = ['containers', 'initContainers', 'ephemeralContainers'];
+      const specs = ['spec', 'spec.template.spec', 'spec.jobTemplate.spec.template.spec'];
+      assert.deepEqual(
+        assigns.map((a) => a.spec.location).sort(),
+        specs.flatMap((p) => lists.map((l) => `${p}.${l}[name:*].image`)).sort(),
+      );
+    });
 
     for (const kind of ['Pod', 'Deployment', 'CronJob'] as const) {
       it(`a ${kind}: each tag pinned to its digest, a digest reference unchanged, a bad one an error`, async () => {
