@@ -137,6 +137,21 @@ describe('upstream samples import', {
       assert.match((alone?.unsupported ?? []).map((u) => u.field).join(), /keymanagementprovider-inline/);
     });
 
+    it('reads a deprecated inline CertificateStore as the notation trust store it names', async () => {
+      const r = await importRatifyFiles(
+        [
+          files.get('test/bats/tests/config/config_v1beta1_verifier_notation.yaml') as string,
+          files.get('config/samples/config_v1beta1_certstore_inline.yaml') as string,
+        ],
+        { outDir: dir },
+      );
+      assert.deepEqual(r.unsupported, []);
+      assert.deepEqual((r.config as Json).verifiers.notation.trustStores.ca, {
+        'ca-certs': ['certstore-inline.pem'],
+      });
+      assert.match(r.files[0]?.content ?? '', /^-----BEGIN CERTIFICATE-----\nMIIDWDCC/);
+    });
+
     it('names the Rego policies, licensechecker, schemavalidator, dynamic plugins and a second notation verifier', () => {
       const f = (name: string) => (imported.get(name)?.unsupported ?? []).map((u) => u.field).join('\n');
       assert.match(f('config/samples/clustered/policy/config_v1beta1_policy_rego.yaml'), /rego policy/);
