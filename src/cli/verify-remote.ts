@@ -68,7 +68,8 @@ async function fetchBounded(
 ): Promise<Buffer> {
   let res: Awaited<ReturnType<typeof request>>;
   try {
-    res = await request(url, { method: 'GET', headers: { accept }, signal, maxRedirections: 0 } as never);
+    // undici's request follows no redirect (that takes its redirect interceptor): a 3xx is an error here
+    res = await request(url, { method: 'GET', headers: { accept }, signal });
   } catch (err) {
     if (signal.aborted)
       throw new VouchError('DEADLINE_EXCEEDED', `${url.href}: the deadline passed`, { cause: err });

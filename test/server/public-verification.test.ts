@@ -251,7 +251,7 @@ describe('remote application verification (live server, real registry)', { timeo
       assert.equal((run.stdout.match(/^DENIED/gm) ?? []).length, 2);
     });
 
-    it('refuses a list signed by another key, a tampered list, another namespace’s list and one older than --max-age, before verifying any image', async () => {
+    it('refuses a list signed by another key, a tampered list, another namespace’s list and one older than --max-age, before verifying any image; follows no redirect and reads at most 4 MiB', async () => {
       const wrongKey = await vouchCli(
         'verify',
         `${s.publicUrl}/v1/applications/shop`,
@@ -268,7 +268,23 @@ describe('remote application verification (live server, real registry)', { timeo
       const payload = Buffer.from(env.payload, 'base64').toString().replaceAll(web.digest, unsigned.digest);
       const tampered = JSON.stringify({ ...env, payload: Buffer.from(payload).toString('base64') });
       // a proxy serving the tampered list, and the genuine one under another namespace's URL
+      // (and, to check the reader's bounds, a redirect to the real list and an endless body)
       const proxy: Server = createServer((req, res) => {
+        if (req.url === '/v1/applications/moved') {
+          res.writeHead(302, { location: `${s.publicUrl}/v1/applications/shop` }).end();
+          return;
+        }
+        if (req.url === '/v1/applications/huge') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const chunk = Buffer.alloc(64 * 1024, 0x20);
+          const pump = () => {
+            while (res.write(chunk)) if (res.destroyed) return;
+            res.once('drain', pump);
+          };
+          res.on('error', () => {});
+          pump();
+          return;
+        }
         res
           .writeHead(200, { 'content-type': 'application/vnd.dsse.envelope.v1+json' })
           .end(req.url === '/v1/applications/shop' ? tampered : genuine);
@@ -295,6 +311,24 @@ describe('remote application verification (live server, real registry)', { timeo
         );
         assert.equal(moved.code, 1, moved.stdout + moved.stderr);
         assert.match(moved.stdout, /namespace-mismatch: the list is for namespace shop, not other/);
+        const redirected = await vouchCli(
+          'verify',
+          `http://127.0.0.1:${port}/v1/applications/moved`,
+          '--public-key',
+          s.vouchPub,
+          ...trust(),
+        );
+        assert.equal(redirected.code, 3, redirected.stderr);
+        assert.match(redirected.stderr, /HTTP 302/);
+        const huge = await vouchCli(
+          'verify',
+          `http://127.0.0.1:${port}/v1/applications/huge`,
+          '--public-key',
+          s.vouchPub,
+          ...trust(),
+        );
+        assert.equal(huge.code, 3, huge.stderr);
+        assert.match(huge.stderr, /more than 4194304 bytes/);
       } finally {
         await new Promise<void>((r) => proxy.close(() => r()));
       }
