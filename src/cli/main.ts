@@ -62,4 +62,7 @@ async function main(argv: string[]): Promise<number> {
 // NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off): every CLI call and every Ratify
 // plugin call is a new process, and compiling the verifiers' modules is most of a cold start.
 enableCompileCache();
-process.exitCode = await main(process.argv);
+// not a top-level await: the release's single-file executable bundles this file as CommonJS
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -162,10 +162,30 @@ const NOTHING_FOUND: Readonly<Record<string, string>> = {
   sbom: 'SBOM',
 };
 
+/** The in-toto predicate types a report is about (one bundle, or the layers of a `.att` manifest). */
+function predicateTypesOf(r: Report): string[] {
+  const d = r.details as { predicateType?: unknown; attestations?: unknown };
+  const types = typeof d.predicateType === 'string' ? [d.predicateType] : [];
+  if (Array.isArray(d.attestations))
+    for (const a of d.attestations as Array<{ predicateType?: unknown }>)
+      if (typeof a?.predicateType === 'string') types.push(a.predicateType);
+  return types;
+}
+
 function evaluateRequirement(q: RequirementConfig, reports: readonly Report[]): { ok: boolean; why: string } {
-  const mine = reports.filter((r) => r.verifier === q.verifier);
+  const name = q.predicateType ? `${q.verifier} ${q.predicateType}` : q.verifier;
+  const mine = reports.filter(
+    (r) =>
+      r.verifier === q.verifier &&
+      (q.predicateType === undefined || predicateTypesOf(r).includes(q.predicateType)),
+  );
   if (mine.length === 0)
-    return { ok: false, why: `${q.verifier}: no ${NOTHING_FOUND[q.verifier] ?? 'signature'} found` };
+    return {
+      ok: false,
+      why: q.predicateType
+        ? `${name}: no attestation of this predicate type verified`
+        : `${q.verifier}: no ${NOTHING_FOUND[q.verifier] ?? 'signature'} found`,
+    };
   const signers = q.signedBy?.map((s) => s.verifier);
   const holds = (r: Report) =>
     r.outcome === 'verified' &&
@@ -185,13 +205,13 @@ function evaluateRequirement(q: RequirementConfig, reports: readonly Report[]): 
     );
   if (q.artifacts === 'any') {
     if (verified.length > 0)
-      return { ok: true, why: `${q.verifier}: ${verified.length} of ${mine.length} verified` };
-    return { ok: false, why: `${q.verifier}: ${describe(bad)}` };
+      return { ok: true, why: `${name}: ${verified.length} of ${mine.length} verified` };
+    return { ok: false, why: `${name}: ${describe(bad)}` };
   }
-  if (bad.length === 0) return { ok: true, why: `${q.verifier}: all ${mine.length} verified` };
+  if (bad.length === 0) return { ok: true, why: `${name}: all ${mine.length} verified` };
   return {
     ok: false,
-    why: `${q.verifier}: ${bad.length} of ${mine.length} did not verify: ${describe(bad)}`,
+    why: `${name}: ${bad.length} of ${mine.length} did not verify: ${describe(bad)}`,
   };
 }
 

@@ -27,6 +27,13 @@ export const requirementSchema = z
       .describe(
         '`any`: at least one artifact verified by this verifier suffices (others may fail); `all`: at least one artifact, and every artifact this verifier accepts, must verify.',
       ),
+    predicateType: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Counts only attestations of this in-toto predicate type (e.g. `https://slsa.dev/provenance/v1`, `https://cyclonedx.org/bom`) that the verifier verified: a plain signature, or an attestation of another type, does not meet it. For `cosign`.',
+      ),
     signedBy: z
       .array(signedBySchema)
       .min(1)

@@ -135,3 +135,51 @@ describe('policy: deciding', () => {
     assert.notEqual(a.generation, b.generation);
   });
 });
+
+describe('policy: requirements on attestation predicate types', () => {
+  const SLSA = 'https://slsa.dev/provenance/v1';
+  const CDX = 'https://cyclonedx.org/bom';
+  const p = compilePolicy(
+    policySchema.parse({
+      rules: [
+        {
+          name: 'release',
+          scope: '*',
+          require: [
+            { verifier: 'cosign' },
+            { verifier: 'cosign', predicateType: CDX },
+            { verifier: 'cosign', predicateType: SLSA },
+          ],
+        },
+      ],
+    }),
+  );
+  const rule = p.select('oci/release');
+  const signature = report('cosign', 'verified');
+  const bundle = (type: string, outcome: Outcome = 'verified') => ({
+    ...report('cosign', outcome),
+    details: { predicateType: type },
+  });
+  const att = (...types: string[]) => ({
+    ...report('cosign', 'verified'),
+    details: { attestations: types.map((predicateType) => ({ predicateType })) },
+  });
+
+  it('holds when each predicate type was verified (bundles, or the layers of one .att manifest)', () => {
+    assert.equal(p.decide(rule, [signature, bundle(CDX), bundle(SLSA)]).allowed, true);
+    assert.equal(p.decide(rule, [signature, att(CDX, SLSA)]).allowed, true);
+  });
+
+  it('fails, naming the type, when one is missing, failed, or only a plain signature is there', () => {
+    const missing = p.decide(rule, [signature, bundle(SLSA)]);
+    assert.equal(missing.allowed, false);
+    assert.match(
+      missing.why.join('\n'),
+      /cosign https:\/\/cyclonedx\.org\/bom: no attestation of this predicate type verified/,
+    );
+    const failed = p.decide(rule, [signature, bundle(CDX), bundle(SLSA, 'failed')]);
+    assert.equal(failed.allowed, false);
+    assert.match(failed.why.join('\n'), /cosign https:\/\/slsa\.dev\/provenance\/v1: /);
+    assert.equal(p.decide(rule, [signature]).allowed, false);
+  });
+});
