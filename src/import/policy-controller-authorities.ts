@@ -4,6 +4,7 @@
  * required; absent: policy-controller has no Rekor client and skips the log), `attestations`
  * predicate types, and `static` pass/fail. Everything else is named as unsupported.
  */
+import { X509Certificate } from 'node:crypto';
 import type { Cip } from './policy-controller.js';
 import { asObject, type ImportBuilder } from './result.js';
 
@@ -27,7 +28,51 @@ const PREDICATE_TYPES: Readonly<Record<string, string>> = {
 export type Authorities =
   | { kind: 'pass' }
   | { kind: 'fail' }
-  | { kind: 'cosign'; fields: Record<string, unknown>; tuf: boolean; summary: string };
+  | {
+      kind: 'cosign';
+      fields: Record<string, unknown>;
+      tuf: boolean;
+      /** A trusted_root.json written from `keyless.ca-cert.data` (a private Fulcio). */
+      trustedRoot?: string;
+      summary: string;
+    };
+
+/**
+ * A sigstore trusted root (protobuf-specs TrustedRoot) holding one certificate authority: the
+ * PEM chain of `ca-cert.data`, valid from its earliest certificate's notBefore. No Rekor and no CT
+ * log keys: policy-controller with a custom CA and no ctlog checks neither.
+ */
+export function trustedRootFromPem(pem: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const certs = blocks.map((b) => new X509Certificate(b));
+  if (certs.length === 0) throw new Error('no PEM certificate');
+  const start = new Date(Math.min(...certs.map((c) => new Date(c.validFrom).getTime())));
+  return `${JSON.stringify(
+    {
+      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+      tlogs: [],
+      certificateAuthorities: [
+        {
+          subject: {
+            organization: '',
+            commonName:
+              certs[0]?.subject
+                .split('\n')
+                .find((l) => l.startsWith('CN='))
+                ?.slice(3) ?? '',
+          },
+          uri: '',
+          certChain: { certificates: certs.map((c) => ({ rawBytes: c.raw.toString('base64') })) },
+          validFor: { start: start.toISOString() },
+        },
+      ],
+      ctlogs: [],
+      timestampAuthorities: [],
+    },
+    null,
+    2,
+  )}\n`;
+}
 
 /** A policy's authorities (OR) as one cosign scope setting; undefined when they cannot be. */
 export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined {
@@ -57,6 +102,7 @@ export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined
   let tlog = true;
   let ignoreSct = false;
   let needsRoot = false;
+  let trustedRoot: string | undefined;
   let bad = false;
   const fail = (field: string, reason: string) => {
     b.unsupportedField(field, reason);
@@ -125,15 +171,34 @@ export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined
       for (const k of Object.keys(keyless))
         if (!['url', 'identities', 'ca-cert', 'trustRootRef', 'insecureIgnoreSCT'].includes(k))
           fail(`${at(i)}: keyless.${k}`, 'not a keyless field vouch knows');
-      if (typeof keyless.url === 'string' && keyless.url.replace(/\/+$/, '') !== PUBLIC_FULCIO)
+      const caCert = asObject(keyless['ca-cert']);
+      if (keyless['ca-cert'] !== undefined) {
+        if (typeof caCert?.data !== 'string' || caCert.data.trim() === '')
+          fail(
+            `${at(i)}: keyless.ca-cert${caCert?.secretRef !== undefined ? '.secretRef' : ''}`,
+            'give the CA chain as data (PEM); vouch reads no Secrets',
+          );
+        else if (keyless.insecureIgnoreSCT !== true)
+          fail(
+            `${at(i)}: keyless.ca-cert`,
+            'a private CA without CT log keys: policy-controller checks its SCTs against the public CT log; set insecureIgnoreSCT or give a trusted_root.json with the CT log',
+          );
+        else if (ctlog)
+          fail(`${at(i)}: ctlog`, 'a private CA with a transparency log: give both in a trusted_root.json');
+        else {
+          try {
+            const root = trustedRootFromPem(caCert.data);
+            if (trustedRoot && trustedRoot !== root)
+              fail(`${at(i)}: keyless.ca-cert`, 'a second private CA: vouch has one trusted root');
+            trustedRoot ??= root;
+          } catch (err) {
+            fail(`${at(i)}: keyless.ca-cert.data`, `not a PEM certificate chain (${(err as Error).message})`);
+          }
+        }
+      } else if (typeof keyless.url === 'string' && keyless.url.replace(/\/+$/, '') !== PUBLIC_FULCIO)
         fail(
           `${at(i)}: keyless.url ${keyless.url}`,
-          'a private Fulcio: give its CA in a trusted_root.json (verifiers.cosign.trustedRoot)',
-        );
-      if (keyless['ca-cert'] !== undefined)
-        fail(
-          `${at(i)}: keyless.ca-cert`,
-          'vouch reads Fulcio CAs from a trusted_root.json (verifiers.cosign.trustedRoot)',
+          'a private Fulcio: give its CA chain as ca-cert.data, or a trusted_root.json (verifiers.cosign.trustedRoot)',
         );
       if (keyless.trustRootRef !== undefined)
         fail(
@@ -141,7 +206,7 @@ export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined
           'a TrustRoot resource: export it as trusted_root.json (verifiers.cosign.trustedRoot)',
         );
       if (keyless.insecureIgnoreSCT === true) ignoreSct = true;
-      needsRoot = true;
+      if (keyless['ca-cert'] === undefined) needsRoot = true;
       const ids = Array.isArray(keyless.identities) ? keyless.identities : [];
       if (ids.length === 0)
         fail(`${at(i)}: keyless.identities`, 'required: vouch trusts no keyless signer without an identity');
@@ -201,5 +266,20 @@ export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined
     tlog ? 'transparency log required' : 'no ctlog: transparency log not required, as in policy-controller',
     ...(predicateTypes.size > 0 ? [`attestations ${[...predicateTypes].join(', ')}`] : []),
   ].join('; ');
-  return { kind: 'cosign', fields, tuf: needsRoot, summary };
+  if (trustedRoot && needsRoot) {
+    b.unsupportedField(
+      `${cip.where}: authorities`,
+      'a private CA beside the public sigstore root: vouch has one trusted root',
+    );
+    return undefined;
+  }
+  return {
+    kind: 'cosign',
+    fields,
+    tuf: needsRoot,
+    ...(trustedRoot ? { trustedRoot: b.material(`${cip.name}-trusted_root`, '.json', trustedRoot) } : {}),
+    summary: trustedRoot
+      ? `${summary}; the private CA of ca-cert (trusted root written beside this file)`
+      : summary,
+  };
 }

@@ -177,6 +177,14 @@ export function importClusterImagePolicies(
       for (const scope of scopes) scoped.push({ scope, ...auth.fields });
       if (auth.tuf)
         cosign.tuf = { mirror: PUBLIC_TUF_MIRROR, cacheDir: options.tufCacheDir ?? 'sigstore-tuf' };
+      if (auth.trustedRoot) {
+        if (cosign.trustedRoot && cosign.trustedRoot !== auth.trustedRoot)
+          b.unsupportedField(
+            `${cip.where}: keyless.ca-cert`,
+            'a second private CA: vouch has one trusted root',
+          );
+        cosign.trustedRoot ??= auth.trustedRoot;
+      }
       b.note(ruleAt, `from ${cip.where}${mode === 'warn' ? ' (mode warn → audit)' : ''}: ${auth.summary}`);
     }
     rules.push(rule);
@@ -189,6 +197,11 @@ export function importClusterImagePolicies(
             `${f.where}: static fail`,
             `images it denies also match rule "${String(r.name)}" (${s}), which vouch would apply`,
           );
+  if (cosign.trustedRoot && cosign.tuf)
+    b.unsupportedField(
+      'authorities',
+      'a private CA (ca-cert) beside the public sigstore root: vouch has one trusted root',
+    );
   if (scoped.length > 0) {
     cosign.policies = scoped;
     b.config.verifiers = { cosign };

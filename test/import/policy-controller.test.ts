@@ -4,7 +4,7 @@
  * tag-specific globs, custom CAs) is named, one entry each.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +14,8 @@ import { importPolicyControllerFiles, scopeFromGlob } from '../../src/import/pol
 import { renderImport } from '../../src/import/render.js';
 import type { ImportResult } from '../../src/import/result.js';
 import { compileScope, scopeMatches } from '../../src/policy/scope.js';
+import { parseTrustedRoot } from '../../src/trust/cosign/trusted-root.js';
+import { writeSelfSignedCert } from '../helpers/self-signed.js';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 // biome-ignore lint/suspicious/noExplicitAny: assertions walk the generated vouch.yaml as loose JSON
@@ -125,6 +127,61 @@ describe('vouch import policy-controller', () => {
       });
       assert.match(r.files[0]?.content ?? '', /__COSIGN_PUBLIC_KEY__/);
       assert.equal(cfg(r).verifiers.cosign.tuf, undefined);
+    });
+  });
+
+  describe('when a keyless authority names a private CA (ca-cert.data)', () => {
+    const cip = (pem: string, extra: string) =>
+      `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata:
+  name: private-fulcio
+spec:
+  images:
+    - glob: "registry.acme.internal/**"
+  authorities:
+    - keyless:
+        url: https://fulcio.acme.internal
+${extra}        identities:
+          - issuer: https://dex.acme.internal
+            subject: ci@acme.internal
+        ca-cert:
+          data: |
+${pem
+  .trim()
+  .split('\n')
+  .map((l) => `            ${l}`)
+  .join('\n')}
+`;
+    let pem: string;
+    before(() => {
+      writeSelfSignedCert(join(out, 'ca.key'), join(out, 'ca.crt'), 'acme fulcio');
+    });
+
+    it('writes a trusted_root.json with that CA, which the cosign trust loader accepts', async () => {
+      pem = await readFile(join(out, 'ca.crt'), 'utf8');
+      await writeFile(join(out, 'private.yaml'), cip(pem, '        insecureIgnoreSCT: true\n'));
+      const r = await importPolicyControllerFiles([join(out, 'private.yaml')], { outDir: out });
+      assert.deepEqual(r.unsupported, []);
+      const c = cfg(r).verifiers.cosign;
+      assert.equal(c.trustedRoot, 'private-fulcio-trusted_root.json');
+      assert.equal(c.tuf, undefined, 'no public root beside the private CA');
+      assert.equal(c.policies[0].ignoreTlog, true, 'no ctlog');
+      assert.equal(c.policies[0].ignoreSct, true);
+      const root = r.files.find((f) => f.name === c.trustedRoot)?.content ?? '';
+      const material = parseTrustedRoot(root, 'generated trusted root');
+      assert.equal(material.certificateAuthorities.length, 1);
+      assert.equal(material.rekorKeys.length, 0);
+      validateConfig(parseYaml(renderImport(r)), 'generated');
+    });
+
+    it('refuses it without insecureIgnoreSCT (no CT log keys to check SCTs against)', async () => {
+      await writeFile(join(out, 'private-sct.yaml'), cip(pem, ''));
+      const r = await importPolicyControllerFiles([join(out, 'private-sct.yaml')], { outDir: out });
+      assert.match(
+        r.unsupported.map((u) => `${u.field}: ${u.reason}`).join(),
+        /keyless\.ca-cert: a private CA without CT log keys/,
+      );
     });
   });
 
