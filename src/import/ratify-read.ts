@@ -97,8 +97,11 @@ async function readText(file: string): Promise<string> {
 
 async function readRatifyFile(file: string, model: RatifyModel): Promise<void> {
   const text = await readText(file);
-  const name = path.basename(file);
   const dir = path.dirname(path.resolve(file));
+  // inputs are named by their file name; two of one name in different folders by their path
+  const base = path.basename(file);
+  const taken = [...model.baseDirs].some(([w, d]) => w.startsWith(base) && d !== dir);
+  const name = taken ? file : base;
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
   let index = 0;

@@ -185,3 +185,31 @@ describe('vouch import ratify', () => {
     });
   });
 });
+
+describe('when two inputs share a file name', () => {
+  it("resolves each one's relative paths against its own folder", async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const root = await mkdtemp(join(tmpdir(), 'vouch-import-same-name-'));
+    try {
+      for (const d of ['a', 'b']) await mkdir(join(root, d));
+      await writeFile(
+        join(root, 'a', 'verifier.yaml'),
+        'apiVersion: config.ratify.deislabs.io/v1beta1\nkind: Verifier\nmetadata: {name: v}\nspec:\n  name: cosign\n  artifactTypes: application/vnd.dev.cosign.artifact.sig.v1+json\n  parameters: {key: cosign.pub}\n',
+      );
+      await writeFile(
+        join(root, 'b', 'verifier.yaml'),
+        'apiVersion: config.ratify.deislabs.io/v1beta1\nkind: Verifier\nmetadata: {name: v}\nspec:\n  name: sbom\n  artifactTypes: application/spdx+json\n  parameters: {}\n',
+      );
+      const r = await importRatifyFiles(
+        [join(root, 'a', 'verifier.yaml'), join(root, 'b', 'verifier.yaml')],
+        {
+          outDir: root,
+        },
+      );
+      assert.deepEqual(cfg(r).verifiers.cosign.keys, ['a/cosign.pub']);
+      assert.ok(cfg(r).verifiers.sbom, 'the second file is read');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
