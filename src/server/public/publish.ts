@@ -53,8 +53,24 @@ export interface AdmittedPod {
   readonly pod?: string;
 }
 
-/** Records an allowed pod's images when it opted in; never throws. */
+/** How long an admission answer waits for its images to be recorded (the recording goes on). */
+const MAX_WAIT_MS = 250;
+
+/**
+ * Records an allowed pod's images when it opted in; never throws, and waits at most
+ * `MAX_WAIT_MS` (a slow shared cache must not slow admission: updates of one namespace queue).
+ */
 export async function publishAdmitted(publish: PublishOptions, pod: AdmittedPod): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, MAX_WAIT_MS);
+    timer.unref();
+  });
+  await Promise.race([recordAdmitted(publish, pod), waited]);
+  clearTimeout(timer);
+}
+
+async function recordAdmitted(publish: PublishOptions, pod: AdmittedPod): Promise<void> {
   if (pod.dryRun) return;
   const optIn = pod.annotations[PUBLIC_ANNOTATION];
   const opted =
