@@ -16,9 +16,9 @@ import { type ServedVouch, serveVouch } from './live.js';
 import { review } from './reviews.js';
 import {
   assertViolations,
+  DISTINCT_SHIPPED_TEMPLATES,
   escapeRegExp,
   evaluateBoth,
-  SHIPPED_TEMPLATES,
   sentKeys,
   shippedProviderPath,
   type World,
@@ -86,7 +86,7 @@ describe('VouchTrustedDID with ATProto signatures, real Rego engine, vouch serve
     await Promise.allSettled([net?.stop(), registry?.stop()]);
   });
 
-  for (const template of SHIPPED_TEMPLATES.filter((t) => t.kind === 'VouchTrustedDID')) {
+  for (const template of DISTINCT_SHIPPED_TEMPLATES.filter((t) => t.kind === 'VouchTrustedDID')) {
     const run = (images: string[], trustedDIDs: string[], kind: 'Pod' | 'Deployment' = 'Pod') =>
       evaluateBoth(world, template, {
         review: review(kind, { containers: images }),

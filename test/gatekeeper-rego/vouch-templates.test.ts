@@ -15,6 +15,7 @@ import {
   assertViolations,
   type Case,
   certificateRequired,
+  DISTINCT_SHIPPED_TEMPLATES,
   escapeRegExp,
   evaluateBoth,
   refused,
@@ -114,9 +115,12 @@ describe('shipped ConstraintTemplates under the real Rego engine against vouch s
   it('finds the four templates in both the kustomize overlay and the Helm chart, each with expectations', () => {
     const kinds = SHIPPED_TEMPLATES.map((t) => t.kind).sort();
     assert.deepEqual(kinds, [...Object.keys(EXPECT), ...Object.keys(EXPECT)].sort());
+    // each file is evaluated, once per distinct content
+    const labelled = DISTINCT_SHIPPED_TEMPLATES.flatMap((t) => t.label.split(' = ')).sort();
+    assert.deepEqual(labelled, SHIPPED_TEMPLATES.map((t) => t.label).sort());
   });
 
-  for (const template of SHIPPED_TEMPLATES) {
+  for (const template of DISTINCT_SHIPPED_TEMPLATES) {
     const e = EXPECT[template.kind] as Expect;
     const run = (c: Omit<Case, 'providers'> & { providers?: Case['providers'] }) =>
       evaluateBoth(world, template, { parameters: e.parameters(), providers: verify(), ...c });
@@ -242,7 +246,8 @@ describe('shipped ConstraintTemplates under the real Rego engine against vouch s
   }
 
   describe('namespace scoping and parameters', { concurrency: true }, () => {
-    const copies = (kind: string): TemplateFile[] => SHIPPED_TEMPLATES.filter((t) => t.kind === kind);
+    const copies = (kind: string): TemplateFile[] =>
+      DISTINCT_SHIPPED_TEMPLATES.filter((t) => t.kind === kind);
     const unsignedIn = (namespace: string) =>
       review('Pod', { containers: [live.image.unsigned] }, { namespace });
     const denial = (ns: string) =>
