@@ -74,7 +74,7 @@ describe('imports decide like the original configuration (bin/vouch, real regist
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'vouch-import-e2e-'));
-    if (!existsSync(join(ROOT, 'dist', 'src', 'import', 'runtime.js')))
+    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
       await execFileAsync('npm', ['run', '-s', 'build'], { cwd: ROOT, timeout: 120_000 });
     registry = await startRegistry();
     client = createRegistryClient({ insecureHosts: [registry.host] });
