@@ -91,7 +91,11 @@ export function register(program: Command): void {
     const output = String(opts.output);
     if (output !== 'text' && output !== 'json')
       throw new VouchError('USAGE', `unknown output format "${output}" (text or json)`);
-    if (isApplicationsUrl(reference)) return verifyRemote(reference, opts);
+    if (isApplicationsUrl(reference)) {
+      if (detachedOptions(opts))
+        throw new VouchError('USAGE', '--signature-path goes with an image, not a published list URL');
+      return verifyRemote(reference, opts);
+    }
     if ((opts.publicKey as string[] | undefined)?.length)
       throw new VouchError(
         'USAGE',

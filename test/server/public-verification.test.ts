@@ -406,6 +406,14 @@ describe('remote application verification (live server, real registry)', { timeo
       assert.match(missing.stderr, /nothing is published there/);
       const bad = await vouchCli('verify', `${s.publicUrl}/v2/other`, '--public-key', s.vouchPub);
       assert.equal(bad.code, 2);
+      const mixed = await vouchCli(
+        'verify',
+        `${s.publicUrl}/v1/applications/shop`,
+        '--signature-path',
+        s.vouchPub,
+      );
+      assert.equal(mixed.code, 2);
+      assert.match(mixed.stderr, /--signature-path goes with an image/);
     });
   });
 });
