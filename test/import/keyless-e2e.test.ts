@@ -1,7 +1,8 @@
 /**
  * Keyless imports end to end through bin/vouch: a Ratify cosign trust policy with a keyless
  * identity (`--ratify-config`) and a ClusterImagePolicy keyless authority with ctlog (`vouch import
- * policy-controller`) verify images signed through mock Fulcio and Rekor on the real registry.
+ * policy-controller`), and one naming the mock Fulcio as a private CA (`ca-cert.data`), verify
+ * images signed through mock Fulcio and Rekor on the real registry.
  * The sigstore trusted root stands where `vouch trust-refresh` would put it (the TUF cacheDir):
  * the signer the identity names is allowed; another identity and an unsigned image are denied.
  */
@@ -147,6 +148,51 @@ spec:
     await writeFile(join(work, 'pc', 'sigstore-tuf', 'trusted_root.json'), sigstore.trustedRootJson());
     const flags = ['--config', out, '--insecure-registry', registry.host];
     assert.equal((await vouch(process.env, 'verify', ref('release'), ...flags)).code, 0);
+    assert.equal((await vouch(process.env, 'verify', ref('mallory'), ...flags)).code, 1);
+    assert.equal((await vouch(process.env, 'verify', ref('unsigned'), ...flags)).code, 1);
+  });
+  it('vouch import policy-controller: a private CA (ca-cert.data) becomes a trusted root that allows its identity only', async () => {
+    // the mock Fulcio's CA chain, as a policy-controller user would paste it into ca-cert.data
+    const root = JSON.parse(sigstore.trustedRootJson()) as {
+      certificateAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }>;
+    };
+    const pem = (root.certificateAuthorities[0]?.certChain.certificates ?? [])
+      .map(
+        (c) =>
+          `-----BEGIN CERTIFICATE-----\n${c.rawBytes.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----`,
+      )
+      .join('\n');
+    const cip = join(work, 'private-ca.yaml');
+    await writeFile(
+      cip,
+      `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata:
+  name: private-fulcio
+spec:
+  images:
+    - glob: "${registry.host}/keyless/**"
+  authorities:
+    - keyless:
+        url: ${sigstore.fulcioUrl}
+        insecureIgnoreSCT: true
+        identities:
+          - issuer: ${ISSUER}
+            subject: ${SUBJECT}
+        ca-cert:
+          data: |
+${pem
+  .split('\n')
+  .map((l) => `            ${l}`)
+  .join('\n')}
+`,
+    );
+    const out = join(work, 'private', 'vouch.yaml');
+    const run = await vouch(process.env, 'import', 'policy-controller', cip, '-o', out);
+    assert.equal(run.code, 0, run.out);
+    const flags = ['--config', out, '--insecure-registry', registry.host];
+    const ok = await vouch(process.env, 'verify', ref('release'), ...flags);
+    assert.equal(ok.code, 0, ok.out);
     assert.equal((await vouch(process.env, 'verify', ref('mallory'), ...flags)).code, 1);
     assert.equal((await vouch(process.env, 'verify', ref('unsigned'), ...flags)).code, 1);
   });
