@@ -142,7 +142,7 @@ describe('when vouch.yaml is fuzzed', () => {
           outcome(() => validateConfig(raw, 'vouch.yaml'), CONFIG);
         }
       },
-      2,
+      1,
     );
   });
 
