@@ -96,18 +96,8 @@ export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined
     b.unsupportedField(`${at(0)}: static.action ${String(action)}`, 'pass or fail');
     return undefined;
   }
-  const keys: string[] = [];
-  const identities: Array<Record<string, string>> = [];
-  const predicateTypes = new Set<string>();
-  let tlog = true;
-  let ignoreSct = false;
-  let needsRoot = false;
-  let trustedRoot: string | undefined;
-  let bad = false;
-  const fail = (field: string, reason: string) => {
-    b.unsupportedField(field, reason);
-    bad = true;
-  };
+  const acc = collector(b);
+  const { fail } = acc;
   list.forEach((a, i) => {
     for (const k of Object.keys(a))
       if (
@@ -142,114 +132,23 @@ export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined
         'a private Rekor: give its key in a trusted_root.json (verifiers.cosign.trustedRoot)',
       );
     // no ctlog: policy-controller has no Rekor client and skips the transparency log
-    if (!ctlog) tlog = false;
-    else needsRoot = true;
+    if (!ctlog) acc.tlog = false;
+    else acc.needsRoot = true;
     const key = asObject(a.key);
     const keyless = asObject(a.keyless);
     if (key && keyless) fail(at(i), 'key and keyless in one authority');
-    if (key) {
-      if (typeof key.hashAlgorithm === 'string' && key.hashAlgorithm !== 'sha256')
-        fail(
-          `${at(i)}: key.hashAlgorithm ${key.hashAlgorithm}`,
-          'vouch verifies cosign signatures over SHA-256',
-        );
-      if (typeof key.data === 'string' && key.data.trim() !== '')
-        keys.push(b.material(`${cip.name}-${String(a.name ?? `key-${i}`)}`, '.pub', key.data));
-      else if (key.kms !== undefined)
-        fail(
-          `${at(i)}: key.kms ${String(key.kms)}`,
-          'KMS keys: export the public key (cosign public-key --key KMS) and give it as data',
-        );
-      else if (key.secretRef !== undefined)
-        fail(
-          `${at(i)}: key.secretRef ${String(asObject(key.secretRef)?.name)}`,
-          "a Secret: put its cosign.pub in the key's data, or in a file named by verifiers.cosign.keys",
-        );
-      else fail(`${at(i)}: key`, 'needs data');
-    }
-    if (keyless) {
-      for (const k of Object.keys(keyless))
-        if (!['url', 'identities', 'ca-cert', 'trustRootRef', 'insecureIgnoreSCT'].includes(k))
-          fail(`${at(i)}: keyless.${k}`, 'not a keyless field vouch knows');
-      const caCert = asObject(keyless['ca-cert']);
-      if (keyless['ca-cert'] !== undefined) {
-        if (typeof caCert?.data !== 'string' || caCert.data.trim() === '')
-          fail(
-            `${at(i)}: keyless.ca-cert${caCert?.secretRef !== undefined ? '.secretRef' : ''}`,
-            'give the CA chain as data (PEM); vouch reads no Secrets',
-          );
-        else if (keyless.insecureIgnoreSCT !== true)
-          fail(
-            `${at(i)}: keyless.ca-cert`,
-            'a private CA without CT log keys: policy-controller checks its SCTs against the public CT log; set insecureIgnoreSCT or give a trusted_root.json with the CT log',
-          );
-        else if (ctlog)
-          fail(`${at(i)}: ctlog`, 'a private CA with a transparency log: give both in a trusted_root.json');
-        else {
-          try {
-            const root = trustedRootFromPem(caCert.data);
-            if (trustedRoot && trustedRoot !== root)
-              fail(`${at(i)}: keyless.ca-cert`, 'a second private CA: vouch has one trusted root');
-            trustedRoot ??= root;
-          } catch (err) {
-            fail(`${at(i)}: keyless.ca-cert.data`, `not a PEM certificate chain (${(err as Error).message})`);
-          }
-        }
-      } else if (typeof keyless.url === 'string' && keyless.url.replace(/\/+$/, '') !== PUBLIC_FULCIO)
-        fail(
-          `${at(i)}: keyless.url ${keyless.url}`,
-          'a private Fulcio: give its CA chain as ca-cert.data, or a trusted_root.json (verifiers.cosign.trustedRoot)',
-        );
-      if (keyless.trustRootRef !== undefined)
-        fail(
-          `${at(i)}: keyless.trustRootRef`,
-          'a TrustRoot resource: export it as trusted_root.json (verifiers.cosign.trustedRoot)',
-        );
-      if (keyless.insecureIgnoreSCT === true) ignoreSct = true;
-      if (keyless['ca-cert'] === undefined) needsRoot = true;
-      const ids = Array.isArray(keyless.identities) ? keyless.identities : [];
-      if (ids.length === 0)
-        fail(`${at(i)}: keyless.identities`, 'required: vouch trusts no keyless signer without an identity');
-      ids.forEach((raw, j) => {
-        const id = asObject(raw) ?? {};
-        const out: Record<string, string> = {};
-        for (const [from, to] of [
-          ['issuer', 'issuer'],
-          ['issuerRegExp', 'issuerRegExp'],
-          ['subject', 'subject'],
-          ['subjectRegExp', 'subjectRegExp'],
-        ] as const)
-          if (typeof id[from] === 'string' && id[from] !== '') out[to] = id[from] as string;
-        if (!(out.issuer || out.issuerRegExp) || !(out.subject || out.subjectRegExp))
-          fail(
-            `${at(i)}: keyless.identities[${j}]`,
-            'needs an issuer (or issuerRegExp) and a subject (or subjectRegExp)',
-          );
-        identities.push(out);
-      });
-    }
+    if (key) readKey(acc, key, `${cip.name}-${String(a.name ?? `key-${i}`)}`, at(i));
+    if (keyless) readKeyless(acc, keyless, ctlog !== undefined, at(i));
     if (!key && !keyless) fail(at(i), 'needs key, keyless or static');
-    const atts = Array.isArray(a.attestations) ? a.attestations : [];
-    atts.forEach((raw, j) => {
-      const att = asObject(raw) ?? {};
-      const t = String(att.predicateType ?? '');
-      const uri = PREDICATE_TYPES[t] ?? (/^https?:\/\//.test(t) ? t : undefined);
-      if (!uri)
-        fail(`${at(i)}: attestations[${j}] predicateType ${t}`, 'not a cosign predicate type name or URI');
-      else predicateTypes.add(uri);
-      if (att.policy !== undefined)
-        fail(
-          `${at(i)}: attestations[${j}] (${String(att.name)}) policy ${String(asObject(att.policy)?.type)}`,
-          'CUE/Rego policy bodies: vouch has no policy language (attestation conditions: path equals/matches, SLSA provenance fields)',
-        );
-    });
+    readAttestations(acc, a.attestations, at(i));
   });
+  const { keys, identities, predicateTypes, tlog, ignoreSct, needsRoot, trustedRoot } = acc;
   if (keys.length > 0 && identities.length > 0)
     fail(
       `${cip.where}: authorities`,
       'key and keyless authorities in one policy: vouch scopes take keys or identities',
     );
-  if (bad) return undefined;
+  if (acc.bad) return undefined;
   const fields: Record<string, unknown> = keys.length > 0 ? { keys } : { identities };
   if (!tlog) fields.ignoreTlog = true;
   if (ignoreSct) fields.ignoreSct = true;
@@ -282,4 +181,147 @@ export function authorities(b: ImportBuilder, cip: Cip): Authorities | undefined
       ? `${summary}; the private CA of ca-cert (trusted root written beside this file)`
       : summary,
   };
+}
+
+interface Collected {
+  readonly b: ImportBuilder;
+  readonly keys: string[];
+  readonly identities: Array<Record<string, string>>;
+  readonly predicateTypes: Set<string>;
+  /** False once one authority needs no transparency log (any one authority suffices). */
+  tlog: boolean;
+  ignoreSct: boolean;
+  /** The public sigstore trusted root is needed (keyless with the public Fulcio, or a ctlog). */
+  needsRoot: boolean;
+  /** A trusted_root.json made from `keyless.ca-cert.data`. */
+  trustedRoot: string | undefined;
+  bad: boolean;
+  fail(field: string, reason: string): void;
+}
+
+function collector(b: ImportBuilder): Collected {
+  const acc: Collected = {
+    b,
+    keys: [],
+    identities: [],
+    predicateTypes: new Set(),
+    tlog: true,
+    ignoreSct: false,
+    needsRoot: false,
+    trustedRoot: undefined,
+    bad: false,
+    fail(field, reason) {
+      b.unsupportedField(field, reason);
+      acc.bad = true;
+    },
+  };
+  return acc;
+}
+
+/** `key`: inline `data` only (KMS and Secrets are named). */
+function readKey(acc: Collected, key: Record<string, unknown>, name: string, where: string): void {
+  if (typeof key.hashAlgorithm === 'string' && key.hashAlgorithm !== 'sha256')
+    acc.fail(
+      `${where}: key.hashAlgorithm ${key.hashAlgorithm}`,
+      'vouch verifies cosign signatures over SHA-256',
+    );
+  if (typeof key.data === 'string' && key.data.trim() !== '')
+    acc.keys.push(acc.b.material(name, '.pub', key.data));
+  else if (key.kms !== undefined)
+    acc.fail(
+      `${where}: key.kms ${String(key.kms)}`,
+      'KMS keys: export the public key (cosign public-key --key KMS) and give it as data',
+    );
+  else if (key.secretRef !== undefined)
+    acc.fail(
+      `${where}: key.secretRef ${String(asObject(key.secretRef)?.name)}`,
+      "a Secret: put its cosign.pub in the key's data, or in a file named by verifiers.cosign.keys",
+    );
+  else acc.fail(`${where}: key`, 'needs data');
+}
+
+/** `keyless`: identities, the public Fulcio or a private CA chain (`ca-cert.data`). */
+function readKeyless(
+  acc: Collected,
+  keyless: Record<string, unknown>,
+  hasCtlog: boolean,
+  where: string,
+): void {
+  for (const k of Object.keys(keyless))
+    if (!['url', 'identities', 'ca-cert', 'trustRootRef', 'insecureIgnoreSCT'].includes(k))
+      acc.fail(`${where}: keyless.${k}`, 'not a keyless field vouch knows');
+  const caCert = asObject(keyless['ca-cert']);
+  if (keyless['ca-cert'] !== undefined) {
+    if (typeof caCert?.data !== 'string' || caCert.data.trim() === '')
+      acc.fail(
+        `${where}: keyless.ca-cert${caCert?.secretRef !== undefined ? '.secretRef' : ''}`,
+        'give the CA chain as data (PEM); vouch reads no Secrets',
+      );
+    else if (keyless.insecureIgnoreSCT !== true)
+      acc.fail(
+        `${where}: keyless.ca-cert`,
+        'a private CA without CT log keys: policy-controller checks its SCTs against the public CT log; set insecureIgnoreSCT or give a trusted_root.json with the CT log',
+      );
+    else if (hasCtlog)
+      acc.fail(`${where}: ctlog`, 'a private CA with a transparency log: give both in a trusted_root.json');
+    else {
+      try {
+        const root = trustedRootFromPem(caCert.data);
+        if (acc.trustedRoot && acc.trustedRoot !== root)
+          acc.fail(`${where}: keyless.ca-cert`, 'a second private CA: vouch has one trusted root');
+        acc.trustedRoot ??= root;
+      } catch (err) {
+        acc.fail(`${where}: keyless.ca-cert.data`, `not a PEM certificate chain (${(err as Error).message})`);
+      }
+    }
+  } else if (typeof keyless.url === 'string' && keyless.url.replace(/\/+$/, '') !== PUBLIC_FULCIO)
+    acc.fail(
+      `${where}: keyless.url ${keyless.url}`,
+      'a private Fulcio: give its CA chain as ca-cert.data, or a trusted_root.json (verifiers.cosign.acc.trustedRoot)',
+    );
+  if (keyless.trustRootRef !== undefined)
+    acc.fail(
+      `${where}: keyless.trustRootRef`,
+      'a TrustRoot resource: export it as trusted_root.json (verifiers.cosign.acc.trustedRoot)',
+    );
+  if (keyless.insecureIgnoreSCT === true) acc.ignoreSct = true;
+  if (keyless['ca-cert'] === undefined) acc.needsRoot = true;
+  const ids = Array.isArray(keyless.identities) ? keyless.identities : [];
+  if (ids.length === 0)
+    acc.fail(`${where}: keyless.identities`, 'required: vouch trusts no keyless signer without an identity');
+  ids.forEach((raw, j) => {
+    const id = asObject(raw) ?? {};
+    const out: Record<string, string> = {};
+    for (const [from, to] of [
+      ['issuer', 'issuer'],
+      ['issuerRegExp', 'issuerRegExp'],
+      ['subject', 'subject'],
+      ['subjectRegExp', 'subjectRegExp'],
+    ] as const)
+      if (typeof id[from] === 'string' && id[from] !== '') out[to] = id[from] as string;
+    if (!(out.issuer || out.issuerRegExp) || !(out.subject || out.subjectRegExp))
+      acc.fail(
+        `${where}: keyless.identities[${j}]`,
+        'needs an issuer (or issuerRegExp) and a subject (or subjectRegExp)',
+      );
+    acc.identities.push(out);
+  });
+}
+
+/** `attestations[]`: predicate types (cosign's names or URIs); policy bodies are named. */
+function readAttestations(acc: Collected, attestations: unknown, where: string): void {
+  const atts = Array.isArray(attestations) ? attestations : [];
+  atts.forEach((raw, j) => {
+    const att = asObject(raw) ?? {};
+    const t = String(att.predicateType ?? '');
+    const uri = PREDICATE_TYPES[t] ?? (/^https?:\/\//.test(t) ? t : undefined);
+    if (!uri)
+      acc.fail(`${where}: attestations[${j}] predicateType ${t}`, 'not a cosign predicate type name or URI');
+    else acc.predicateTypes.add(uri);
+    if (att.policy !== undefined)
+      acc.fail(
+        `${where}: attestations[${j}] (${String(att.name)}) policy ${String(asObject(att.policy)?.type)}`,
+        'CUE/Rego policy bodies: vouch has no policy language (attestation conditions: path equals/matches, SLSA provenance fields)',
+      );
+  });
 }
