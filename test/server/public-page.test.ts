@@ -33,7 +33,11 @@ describe('the public page in headless Chromium', { timeout: 180_000 }, () => {
   const ref = (repo: string) => `${s.registry.host}/${repo}@${(images[repo] as Descriptor).digest}`;
 
   before(async () => {
-    if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'verify-remote.js')))
+    // bin/vouch runs the bundle (dist/cli); build it when it or this feature's module is missing
+    if (
+      !existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')) ||
+      !existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'verify-remote.js'))
+    )
       await execFileAsync('npm', ['run', '-s', 'build'], { cwd: ROOT, timeout: 180_000 });
     s = await startPublicSetup({ namespaces: ['shop'] });
     for (const repo of ['web', 'worker', 'cache']) images[repo] = await s.images.push(repo, 'v1', true);

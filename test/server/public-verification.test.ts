@@ -68,7 +68,11 @@ describe('remote application verification (live server, real registry)', { timeo
   };
 
   before(async () => {
-    if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'verify-remote.js')))
+    // bin/vouch runs the bundle (dist/cli); build it when it or this feature's module is missing
+    if (
+      !existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')) ||
+      !existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'verify-remote.js'))
+    )
       await execFileAsync('npm', ['run', '-s', 'build'], { cwd: ROOT, timeout: 180_000 });
     s = await startPublicSetup({ namespaces: ['shop', 'shop-db'] });
     web = await s.images.push('web', 'v1', true);
