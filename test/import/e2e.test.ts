@@ -6,7 +6,7 @@
  * certificate) is allowed, the unsigned one denied. Unsupported constructs fail with their names.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,21 @@ const VOUCH = join(ROOT, 'bin', 'vouch');
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const execFileAsync = promisify(execFile);
 const ENV = { ...process.env, COSIGN_PASSWORD: 'import-test' };
+const RATIFY_MIRROR = process.env.VOUCH_RATIFY_MIRROR ?? '/work/.mirror/ratify-project+ratify/repo';
+
+/** A file of Ratify v1.4.0 read in place from the fetched mirror (nothing of it is committed). */
+const ratifySample = (name: string) =>
+  execFileSync('git', ['--git-dir', RATIFY_MIRROR, 'show', `v1.4.0:${name}`], { encoding: 'utf8' });
+
+/** An inline KeyManagementProvider of our own, under the name a Ratify sample refers to. */
+function inlineProvider(name: string, contentType: 'key' | 'certificate', pem: string): string {
+  const value = pem
+    .trim()
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n');
+  return `apiVersion: config.ratify.deislabs.io/v1beta1\nkind: KeyManagementProvider\nmetadata:\n  name: ${name}\nspec:\n  type: inline\n  parameters:\n    contentType: ${contentType}\n    value: |\n${value}\n`;
+}
 
 interface Run {
   code: number;
@@ -165,6 +180,53 @@ describe('imports decide like the original configuration (bin/vouch, real regist
         1,
         'a cosign signature is no notation signature',
       );
+    });
+  });
+
+  describe("Ratify's own v1beta1 samples, as they are", { skip: !existsSync(RATIFY_MIRROR) }, () => {
+    it('the cosign and notation Verifier samples decide with our inline providers under their names', async () => {
+      await writeFile(
+        file('s-cosign.yaml'),
+        ratifySample('config/samples/clustered/verifier/config_v1beta1_verifier_cosign.yaml'),
+      );
+      await writeFile(
+        file('s-notation.yaml'),
+        ratifySample('config/samples/clustered/verifier/config_v1beta1_verifier_notation.yaml'),
+      );
+      await writeFile(
+        file('s-store.yaml'),
+        ratifySample('config/samples/clustered/store/config_v1beta1_store_oras_http.yaml'),
+      );
+      await writeFile(
+        file('s-policy.yaml'),
+        ratifySample('config/samples/clustered/policy/config_v1beta1_policy_json.yaml'),
+      );
+      await writeFile(file('s-key.yaml'), inlineProvider('ratify-cosign-inline-key-0', 'key', publicKey));
+      await writeFile(
+        file('s-cert.yaml'),
+        inlineProvider('ratify-notation-inline-cert-0', 'certificate', certificate),
+      );
+      const common = ['s-store.yaml', 's-policy.yaml'].flatMap((f) => ['--ratify-config', file(f)]);
+      const cosign = [
+        ...common,
+        '--ratify-config',
+        file('s-cosign.yaml'),
+        '--ratify-config',
+        file('s-key.yaml'),
+      ];
+      assert.equal((await verify(ref('cosign'), ...cosign)).code, 0);
+      assert.equal((await verify(ref('unsigned'), ...cosign)).code, 1);
+      const notation = [
+        ...common,
+        '--ratify-config',
+        file('s-notation.yaml'),
+        '--ratify-config',
+        file('s-cert.yaml'),
+      ];
+      const ok = await verify(ref('notation'), ...notation);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.equal((await verify(ref('unsigned'), ...notation)).code, 1);
+      assert.equal((await verify(ref('cosign'), ...notation)).code, 1);
     });
   });
 
