@@ -235,12 +235,24 @@ function mapPolicy(b: ImportBuilder, model: RatifyModel, verifiers: Map<string, 
   const rest = [...verifiers.keys()].filter((n) => !covered.has(n));
   const rule: Record<string, unknown> = { name: 'ratify-config-policy', scope: '*' };
   const rulePath = ['policy', 'rules', 0];
-  if (explicit.length === 0) {
+  const content = rest.filter((n) => n === 'sbom' || n === 'vulnerabilityReport');
+  if (explicit.length === 0 && content.length === 0) {
     rule.match = 'any';
     rule.require = rest.map((verifier) => ({ verifier, artifacts: fallback }));
     b.note(
       rulePath,
-      `from ${where}: default "${fallback}" — at least one verifier must have verified its artifacts (${fallback === 'all' ? 'every one of them' : 'one of them'}). Ratify also denies when another verifier's artifact fails; vouch's match: any does not`,
+      `from ${where}: default "${fallback}" — at least one verifier must have verified its artifacts (${fallback === 'all' ? 'every one of them' : 'one of them'}). Ratify also denies when another verifier's signature fails; vouch's match: any does not (a valid signature of one format suffices)`,
+    );
+  } else if (explicit.length === 0) {
+    // a content verifier exists to deny: "if present it must pass" is not expressible, so fail closed
+    rule.match = 'all';
+    rule.require = rest.map((verifier) => ({ verifier, artifacts: fallback }));
+    b.note(
+      rulePath,
+      `from ${where}: default "${fallback}" — every verifier is required (fail closed): Ratify required only the artifact types an image carries, but denied any that failed, which vouch can only express by requiring them. Drop requirements for artifacts your images do not carry`,
+    );
+    b.warn(
+      `${where}: with ${content.join(' and ')} configured, every verifier is required (Ratify only judged the artifacts present): images without one of them are denied`,
     );
   } else {
     rule.match = 'all';

@@ -137,6 +137,62 @@ describe('vouch import ratify', () => {
     });
   });
 
+  describe('when the config policy has only its default', () => {
+    const config = (verifiers: object[]) =>
+      JSON.stringify({
+        store: { version: '1.0.0', plugins: [{ name: 'oras' }] },
+        policy: { version: '1.0.0', plugin: { name: 'configPolicy' } },
+        verifier: { version: '1.0.0', plugins: verifiers },
+      });
+    const notation = {
+      name: 'notation',
+      artifactTypes: 'application/vnd.cncf.notary.signature',
+      verificationCerts: ['certs'],
+      trustPolicyDoc: {
+        version: '1.0',
+        trustPolicies: [
+          {
+            name: 'default',
+            registryScopes: ['*'],
+            signatureVerification: { level: 'strict' },
+            trustStores: ['ca:certs'],
+            trustedIdentities: ['*'],
+          },
+        ],
+      },
+    };
+    const cosign = {
+      name: 'cosign',
+      artifactTypes: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      key: 'k.pub',
+    };
+    const sbom = {
+      name: 'sbom',
+      artifactTypes: 'application/spdx+json',
+      disallowedLicenses: ['GPL-3.0-only'],
+    };
+
+    it('lets one verified signature format suffice when only signature verifiers are configured', async () => {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(out, 'sig.json'), config([notation, cosign]));
+      const r = await importRatifyFiles([join(out, 'sig.json')], { outDir: out });
+      assert.equal(cfg(r).policy.rules[0].match, 'any');
+      assert.deepEqual(r.warnings, []);
+    });
+
+    it('fails closed with a content verifier: every verifier required, and a warning says so', async () => {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(out, 'content.json'), config([notation, sbom]));
+      const r = await importRatifyFiles([join(out, 'content.json')], { outDir: out });
+      assert.equal(cfg(r).policy.rules[0].match, 'all');
+      assert.deepEqual(cfg(r).policy.rules[0].require, [
+        { verifier: 'notation', artifacts: 'all' },
+        { verifier: 'sbom', artifacts: 'all' },
+      ]);
+      assert.match(r.warnings.join(), /with sbom configured, every verifier is required/);
+    });
+  });
+
   describe('when reading v1beta1 resources', () => {
     it('writes an inline KeyManagementProvider certificate beside vouch.yaml as the trust store it serves', async () => {
       const r = await importRatifyFiles([fixture('ratify-crs-notation.yaml')], { outDir: out });
