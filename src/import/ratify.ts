@@ -256,11 +256,17 @@ function mapPolicy(b: ImportBuilder, model: RatifyModel, verifiers: Map<string, 
     );
   } else {
     rule.match = 'all';
-    rule.require = require;
+    // unlisted content verifiers fail closed too: Ratify denied a failing report of any type
+    rule.require = [...require, ...content.map((verifier) => ({ verifier, artifacts: fallback }))];
+    const optional = rest.filter((n) => !content.includes(n));
     b.note(
       rulePath,
-      `from ${where}: every artifact type listed in artifactVerificationPolicies must verify${rest.length > 0 ? `; ${rest.join(', ')} (default "${fallback}") are verified and reported but not required` : ''}`,
+      `from ${where}: every artifact type listed in artifactVerificationPolicies must verify${content.length > 0 ? `; ${content.join(', ')} (unlisted, default "${fallback}") required too (fail closed)` : ''}${optional.length > 0 ? `; ${optional.join(', ')} (default "${fallback}") are verified and reported but not required` : ''}`,
     );
+    if (content.length > 0)
+      b.warn(
+        `${where}: ${content.join(' and ')} not listed in artifactVerificationPolicies: required anyway (Ratify only judged the reports present)`,
+      );
   }
   if (verifiers.size === 0) {
     b.unsupportedField(

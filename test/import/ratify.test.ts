@@ -76,13 +76,19 @@ describe('vouch import ratify', () => {
       });
     });
 
-    it('turns artifactVerificationPolicies into one rule requiring each listed type', () => {
+    it('turns artifactVerificationPolicies into one rule requiring each listed type and every content verifier', () => {
       const rule = cfg(r).policy.rules[0];
       assert.equal(rule.match, 'all');
+      // cosign (unlisted) runs and is reported; the unlisted vulnerability report is required (fail closed)
       assert.deepEqual(rule.require, [
         { verifier: 'notation', artifacts: 'any' },
         { verifier: 'sbom', artifacts: 'all' },
+        { verifier: 'vulnerabilityReport', artifacts: 'all' },
       ]);
+      assert.match(
+        r.warnings.join(),
+        /vulnerabilityReport not listed in artifactVerificationPolicies: required anyway/,
+      );
       assert.equal(cfg(r).policy.default, 'deny');
     });
 
