@@ -125,6 +125,19 @@ describe('when simple-signing payloads are fuzzed', () => {
     );
   });
 
+  // Regression (found by 'cosign: payload arbitrary and mutated', seed 7 with 2000 runs): a
+  // docker-reference given as {"toString": 1} made String() throw a raw TypeError.
+  it('a payload whose docker-reference is a map is digest-mismatch, not a TypeError', () => {
+    const doc = JSON.parse(payload.toString('utf8'));
+    doc.critical.identity['docker-reference'] = { toString: 1 };
+    const bytes = Buffer.from(JSON.stringify(doc));
+    assert.equal(
+      outcome(() => parsePayloadDigest(bytes, 'registry.test/app'), COSIGN),
+      'CosignCheckFailure:digest-mismatch',
+    );
+    recordFixed('cosign: toString docker-reference regression', 1);
+  });
+
   it('a payload with a changed byte never verifies', () => {
     check('cosign: payload byte flipped', [flippedByte(payload)], (p) => {
       assert.equal(

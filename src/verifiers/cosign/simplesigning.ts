@@ -105,7 +105,7 @@ export function parsePayloadDigest(payload: Uint8Array, dockerReference?: string
   if (dockerReference !== undefined && critical.identity?.['docker-reference'] !== dockerReference) {
     throw new CosignCheckFailure(
       'digest-mismatch',
-      `the signed payload names reference ${String(critical.identity?.['docker-reference'])}, not ${dockerReference}`,
+      `the signed payload names reference ${JSON.stringify(critical.identity?.['docker-reference']) ?? 'none'}, not ${dockerReference}`,
     );
   }
   return digest;
