@@ -235,7 +235,7 @@ function mapPolicy(b: ImportBuilder, model: RatifyModel, verifiers: Map<string, 
   const rest = [...verifiers.keys()].filter((n) => !covered.has(n));
   const rule: Record<string, unknown> = { name: 'ratify-config-policy', scope: '*' };
   const rulePath = ['policy', 'rules', 0];
-  const content = rest.filter((n) => n === 'sbom' || n === 'vulnerabilityReport');
+  const content: string[] = rest.filter((n) => n === 'sbom' || n === 'vulnerabilityReport');
   if (explicit.length === 0 && content.length === 0) {
     rule.match = 'any';
     rule.require = rest.map((verifier) => ({ verifier, artifacts: fallback }));
