@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { readConfigInput, validateConfig } from '../../src/config/load.js';
 import { parsePluginInput } from '../../src/ratify/protocol.js';
+import { registriesFromStore } from '../../src/ratify/store.js';
 import { parseListen, parseServerConfig } from '../../src/server/config.js';
 import { configFromEnv } from '../../src/server/env.js';
 import { loadAtprotoTrust } from '../../src/trust/atproto/load.js';
@@ -305,7 +306,7 @@ describe('when the Ratify plugin stdin is fuzzed', () => {
       artifactType: 'application/vnd.cncf.notary.signature',
     },
   };
-  it('arbitrary and edited stdin throws only RatifyPluginError', () => {
+  it('arbitrary and edited stdin, and the store config in it, throw only RatifyPluginError', () => {
     check(
       'ratify stdin: arbitrary and mutated',
       [
@@ -315,7 +316,9 @@ describe('when the Ratify plugin stdin is fuzzed', () => {
         ),
       ],
       (stdin) => {
-        outcome(() => parsePluginInput(stdin), ['RatifyPluginError']);
+        if (outcome(() => parsePluginInput(stdin), ['RatifyPluginError']) !== 'ok') return;
+        const parsed = parsePluginInput(stdin);
+        outcome(() => registriesFromStore(parsed.storeConfig.store, 'registry.test'), ['RatifyPluginError']);
       },
       2,
     );
