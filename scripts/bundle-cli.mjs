@@ -21,6 +21,10 @@ const common = {
   platform: 'node',
   target: 'node22',
   logLevel: 'warning',
+  // paths in the output (comments, source maps) relative to this checkout, also when node_modules
+  // is a link (the release builds in a staging copy): the bundle is the same wherever it is built
+  absWorkingDir: root,
+  preserveSymlinks: true,
   legalComments: 'linked',
   // dependencies that reach for optional native add-ons fall back to JavaScript without them
   external: ['cbor-extract', 'pino-pretty'],

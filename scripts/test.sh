@@ -39,7 +39,7 @@ failed=0
 step "typecheck"
 npx tsc -p tsconfig.json --noEmit || failed=1
 step "lint"
-npx biome check src test bench || failed=1
+npx biome check src test bench release || failed=1
 
 step "tests"
 # every test file, two at a time (2 cores); each file starts and stops its own servers

@@ -62,6 +62,11 @@ async function main(argv: string[]): Promise<number> {
 // NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off): every CLI call and every Ratify
 // plugin call is a new process, and compiling the verifiers' modules is most of a cold start.
 enableCompileCache();
+// `vouch … | head`: a closed pipe ends the output, not with a stack trace
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 // not a top-level await: the release's single-file executable bundles this file as CommonJS
 void main(process.argv).then((code) => {
   process.exitCode = code;

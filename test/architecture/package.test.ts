@@ -23,9 +23,12 @@ describe('package', () => {
     assert.equal(pkg.type, 'module');
   });
 
-  it('ships an executable bin/vouch shim', () => {
-    assert.equal(pkg.bin.vouch, 'bin/vouch');
+  it('the package runs the bundled CLI; a checkout runs it through the executable bin/vouch', () => {
+    // npm links bin entries as they are: the bundle keeps main.ts's shebang
+    assert.equal(pkg.bin.vouch, 'dist/cli/main.js');
+    assert.ok(readFileSync(path.join(ROOT, 'src/cli/main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'));
     accessSync(path.join(ROOT, 'bin/vouch'), constants.X_OK);
+    assert.match(readFileSync(path.join(ROOT, 'bin/vouch'), 'utf8'), /dist\/cli\/main\.js/);
   });
 
   it('runs on the Node the project provides', () => {
