@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { base32 } from 'multiformats/bases/base32';
 import { formatSignatureArtifact, parseSignatureArtifact } from '../../src/verifiers/atproto/artifact.js';
 import { parseDidDocument } from '../../src/verifiers/atproto/identity/did-document.js';
+import { boundedGet, type FetchLike } from '../../src/verifiers/atproto/identity/http.js';
 import { validatePlcAuditLog } from '../../src/verifiers/atproto/identity/plc-log.js';
 import {
   isValidDid,
@@ -35,6 +36,7 @@ import { buildRepo, repoCar, signCompact } from '../verifiers/atproto/support/re
 import {
   arbitraryBytes,
   check,
+  checkAsync,
   flippedByte,
   hostileValue,
   mutatedBytes,
@@ -42,6 +44,7 @@ import {
   mutatedJsonBytes,
   mutatedString,
   outcome,
+  outcomeAsync,
   recordFixed,
 } from './harness.js';
 
@@ -311,6 +314,46 @@ describe('when ATProto documents are fuzzed', () => {
           ATPROTO,
         );
       },
+    );
+  });
+});
+
+describe('when ATProto responses are read under a size limit', () => {
+  it('a body over the limit is refused as malformed, with or without Content-Length', async () => {
+    await checkAsync(
+      'atproto: bounded read',
+      [
+        fc.integer({ min: 0, max: 32 * 1024 }),
+        fc.integer({ min: 0, max: 64 * 1024 }),
+        fc.integer({ min: 256, max: 8192 }),
+        fc.boolean(),
+      ],
+      async (maxBytes, total, chunk, declare) => {
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let sent = 0; sent < total; sent += chunk)
+              controller.enqueue(new Uint8Array(Math.min(chunk, total - sent)));
+            controller.close();
+          },
+        });
+        const fetch: FetchLike = async () => ({
+          status: 200,
+          headers: { get: (n: string) => (n === 'content-length' && declare ? String(total) : null) },
+          body,
+        });
+        const options = {
+          fetch,
+          signal: new AbortController().signal,
+          timeoutMs: 5000,
+          maxBytes,
+          accept: 'application/json',
+          unreachable: 'unreachable' as const,
+          what: 'the PLC directory',
+        };
+        const result = await outcomeAsync(() => boundedGet('https://plc.example/did', options), ATPROTO);
+        assert.equal(result, total > maxBytes ? 'AtprotoFailure:malformed' : 'ok');
+      },
+      0.5,
     );
   });
 });
