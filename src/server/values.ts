@@ -1,18 +1,32 @@
 /**
  * What the server says about one decided image, in the shapes its clients read:
  *
- * - `gatekeeperValue`: the `value` of a Gatekeeper validate item (docs/server.md "Validate value").
- *   It keeps Ratify v1's config-policy fields (`version` 0.2.0, `isSuccess`, `traceID`, `timestamp`,
- *   `verifierReports[]` with `subject`, `isSuccess`, `name`, `type`, `referenceDigest`,
- *   `artifactType`, `message`, `errorReason`, `extensions`, `nestedResults`; protocols README §2.3)
- *   so Ratify's templates work unchanged, and adds vouch's own: `allowed`, `verified`, `mode`,
- *   `wouldDeny`, `digest`, `rule`, `why`.
+ * - `gatekeeperValue`: the `value` of a Gatekeeper validate item (docs/server.md "Validate value"),
+ *   the same on vouch's and Ratify's paths. It carries Ratify v1's value (config-policy executor,
+ *   v1.4.0 pkg/executor/types/types.go `VerifyResult`: `isSuccess`, `verifierReports[]` of
+ *   pkg/verifier/result.go `VerifierResult`; `version` 0.2.0, `traceID`, `timestamp`; protocols
+ *   README §2.3) and Ratify v2's verdict (`succeeded`, internal/httpserver/response.go), so Ratify's
+ *   ConstraintTemplates work unchanged (docs/gatekeeper.md "Ratify's templates behind vouch"), and
+ *   adds vouch's own: `allowed`, `verified`, `mode`, `wouldDeny`, `digest`, `rule`, `why`, and per
+ *   report `outcome` and `reason`.
  * - `provideEntry`: one `/provide` response (atcr-gatekeeper-provider.md "API Specification"):
  *   `image`, `verified`, `did`, `handle`, `signedAt`, `commitCid`, `error`, plus `allowed`, `digest`,
  *   `signers` (one per verified report, from any verifier).
  */
 import type { Decision, Report } from '../engine/types.js';
+import { ratifyExtensions, ratifyType } from '../ratify/report-fields.js';
 
+/**
+ * One report as Ratify v1's `VerifierResult` (pkg/verifier/result.go), plus vouch's `outcome` and
+ * `reason`. The fields Ratify's templates read: `isSuccess` (this artifact verified), `type` (Ratify's
+ * type name: `notation`, `cosign`, `sbom`, `vulnerabilityreport`, …), `artifactType`, `subject`
+ * (the image for a report on the image's own artifact, `name@<artifact digest>` for a nested one),
+ * `message`, `extensions` (vouch's details plus Ratify's names: notation `Issuer`/`SN`,
+ * vulnerability report `createdAt`/`scanner`, …) and `nestedResults` (the reports on artifacts
+ * attached to this one, e.g. the signatures of an SBOM; absent when there are none, as Ratify's
+ * `omitempty` leaves it: Ratify's notation-nested template requires a verified signature in every
+ * `nestedResults` list present).
+ */
 export interface RatifyVerifierReport {
   subject: string;
   isSuccess: boolean;
@@ -27,12 +41,18 @@ export interface RatifyVerifierReport {
   message: string;
   errorReason?: string;
   extensions: Readonly<Record<string, unknown>>;
-  nestedResults: RatifyVerifierReport[];
+  nestedResults?: RatifyVerifierReport[];
 }
 
 export interface GatekeeperValue {
   version: '0.2.0';
+  /** Ratify v1's verdict (templates test `isSuccess == false`): vouch's `allowed`. */
   isSuccess: boolean;
+  /**
+   * Ratify v2's verdict (its default template tests `succeeded == false`): "the outcome determined
+   * by the policy enforcer" (ratify-go executor.go `ValidationResult.Succeeded`), i.e. `allowed`.
+   */
+  succeeded: boolean;
   allowed: boolean;
   verified: boolean;
   mode: Decision['mode'];
@@ -46,32 +66,42 @@ export interface GatekeeperValue {
   verifierReports: RatifyVerifierReport[];
 }
 
-function verifierReport(subject: string, r: Report): RatifyVerifierReport {
+/**
+ * `r` on `subject` (`name@digest`) as Ratify's VerifierResult. Its nested reports are on the
+ * artifact `r` judged, so their subject is `name@<r's artifact digest>` (Ratify v1.4.0
+ * executor.go `addNestedVerifierResult`).
+ */
+function verifierReport(name: string, subject: string, r: Report): RatifyVerifierReport {
   const ok = r.outcome === 'verified';
+  const type = ratifyType(r.verifier);
+  const nestedSubject = `${name}@${r.artifact.digest}`;
   return {
     subject,
     isSuccess: ok,
     name: r.verifier,
     verifierName: r.verifier,
-    type: r.verifier,
-    verifierType: r.verifier,
+    type,
+    verifierType: type,
     referenceDigest: r.artifact.digest,
     ...(r.artifact.artifactType ? { artifactType: r.artifact.artifactType } : {}),
     outcome: r.outcome,
     reason: r.reason,
     message: r.message,
     ...(ok ? {} : { errorReason: r.reason }),
-    extensions: r.details,
-    nestedResults: r.nested.map((n) => verifierReport(`${subject.split('@')[0]}@${r.artifact.digest}`, n)),
+    extensions: { ...r.details, ...ratifyExtensions(r.verifier, r) },
+    ...(r.nested.length > 0
+      ? { nestedResults: r.nested.map((n) => verifierReport(name, nestedSubject, n)) }
+      : {}),
   };
 }
 
-/** The validate value for one key. `isSuccess` is the verdict Gatekeeper templates test. */
+/** The validate value for one key. `isSuccess` and `succeeded` are the verdicts Ratify's templates test. */
 export function gatekeeperValue(decision: Decision, traceID: string): GatekeeperValue {
   const subject = `${decision.subject.name}@${decision.subject.digest}`;
   return {
     version: '0.2.0',
     isSuccess: decision.allowed,
+    succeeded: decision.allowed,
     allowed: decision.allowed,
     verified: decision.verified,
     mode: decision.mode,
@@ -82,7 +112,7 @@ export function gatekeeperValue(decision: Decision, traceID: string): Gatekeeper
     digest: decision.subject.digest,
     rule: decision.rule,
     why: decision.why,
-    verifierReports: decision.reports.map((r) => verifierReport(subject, r)),
+    verifierReports: decision.reports.map((r) => verifierReport(decision.subject.name, subject, r)),
   };
 }
 

@@ -115,12 +115,16 @@ export async function evaluateBoth(world: World, template: TemplateFile, c: Case
 }
 
 /**
- * Trace ids differ per call, and so does where Go's HTTP client notices a refused handshake
+ * Trace ids differ per call (Ratify v1's `trace-id: …`, and the `"traceID"` of a whole value that
+ * Ratify v2's message prints), and so does where Go's HTTP client notices a refused handshake
  * (`readLoopPeekFailLocked: ` or not); nothing else may.
  */
 const normalise = (messages: readonly string[]) =>
   messages.map((m) =>
-    m.replace(/trace-id: [0-9a-f-]+/g, 'trace-id: <id>').replace('readLoopPeekFailLocked: ', ''),
+    m
+      .replace(/trace-id: [0-9a-f-]+/g, 'trace-id: <id>')
+      .replace(/"traceID": "[0-9a-f-]+"/g, '"traceID": "<id>"')
+      .replace('readLoopPeekFailLocked: ', ''),
   );
 
 /**

@@ -199,20 +199,31 @@ describe('upstream ConstraintTemplates (../shared) under the real Rego engine ag
     });
   });
 
-  describe(`${R2_DEFAULT.label}: fails open behind vouch (no \`succeeded\` field)`, {
-    concurrency: true,
-  }, () => {
+  describe(`${R2_DEFAULT.label}: works unchanged (\`succeeded\`)`, { concurrency: true }, () => {
     const v2 = (base?: string) => at('ratify-gatekeeper-provider', '/ratify/gatekeeper/v1/verify', base);
+    /** Ratify v2's message for `succeeded == false`: the key, then the whole value (`%v`). */
+    const ratify2Failed = (key: string) =>
+      new RegExp(
+        `^Artifact failed verification: ${escapeRegExp(key)}, \\nreport: \\{.*"succeeded": false`,
+        's',
+      );
+    const run = (images: PodImages) =>
+      evaluateBoth(world, R2_DEFAULT, { review: pod(images), providers: v2() });
 
-    it("an unsigned image passes: the template tests `succeeded == false`, vouch's value has isSuccess", async () => {
-      const r = await evaluateBoth(world, R2_DEFAULT, {
-        review: pod({ containers: [live.image.unsigned] }),
-        providers: v2(),
-      });
-      assertViolations(r, [], R2_DEFAULT.label);
+    it('signed: no violation; unsigned: denied (regression: it passed, vouch sent no `succeeded`)', async () => {
+      assertViolations(await run({ containers: [live.image.signed, live.image.signed2] }), [], 'signed');
+      const r = await run({ containers: [live.image.unsigned] });
+      assertViolations(r, [ratify2Failed(live.image.unsigned)], 'unsigned');
       const value = r.calls[0]?.rego_response?.responses[0]?.[1] as Record<string, unknown>;
+      assert.equal(value.succeeded, false);
       assert.equal(value.isSuccess, false);
-      assert.equal('succeeded' in value, false, 'vouch now sends succeeded: update docs/gatekeeper.md');
+    });
+
+    it('mixed, and an unsigned initContainer: the unsigned image only', async () => {
+      const mixed = await run({ containers: [live.image.signed, live.image.unsigned] });
+      assertViolations(mixed, [ratify2Failed(live.image.unsigned)], 'mixed');
+      const init = await run({ containers: [live.image.signed], initContainers: [live.image.unsigned] });
+      assertViolations(init, [ratify2Failed(live.image.unsigned)], 'init');
     });
 
     it('errors and system errors still deny (-strict: an eval error when vouch is down)', async () => {

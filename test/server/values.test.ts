@@ -41,3 +41,71 @@ describe('the serialised Gatekeeper value', () => {
     assert.notEqual(gatekeeperValueParts({ ...decision }), gatekeeperValueParts(decision));
   });
 });
+
+describe('the Gatekeeper value in Ratify\'s shape (docs/gatekeeper.md "Ratify\'s templates behind vouch")', () => {
+  const digest = (c: string) => `sha256:${c.repeat(64)}`;
+  const signature = {
+    verifier: 'notation',
+    outcome: 'verified',
+    reason: 'ok',
+    message: 'notation signature verified',
+    artifact: { digest: digest('d'), mediaType: 'm', artifactType: 'application/vnd.cncf.notary.signature' },
+    details: { signer: 'CN=signer,O=Acme', issuer: 'CN=Acme CA,O=Acme' },
+    nested: [],
+  };
+  const denied = {
+    ...decision,
+    allowed: false,
+    verified: false,
+    reports: [
+      signature,
+      {
+        verifier: 'vulnerabilityReport',
+        outcome: 'failed',
+        reason: 'disallowed-severity',
+        message: 'the trivy report lists 1 vulnerability of a disallowed severity',
+        artifact: { digest: digest('e'), mediaType: 'm', artifactType: 'application/sarif+json' },
+        details: { scanner: 'trivy', created: '2026-01-01T00:00:00.000Z', violations: ['CVE-2024-4000'] },
+        nested: [{ ...signature, artifact: { ...signature.artifact, digest: digest('f') } }],
+      },
+    ],
+  } as unknown as Decision;
+  const value = gatekeeperValue(denied, 'trace');
+  const [notation, vuln] = value.verifierReports;
+
+  it('has both verdicts: isSuccess (Ratify v1) and succeeded (Ratify v2), each the decision', () => {
+    assert.equal(value.isSuccess, false);
+    assert.equal(value.succeeded, false);
+    assert.equal(gatekeeperValue(decision, 'trace').succeeded, true);
+    const audit = { ...denied, allowed: true, mode: 'audit', wouldDeny: true } as Decision;
+    assert.equal(gatekeeperValue(audit, 'trace').succeeded, true, 'audit mode allows, as isSuccess does');
+  });
+
+  it("names each verifier by Ratify's type and its extensions by Ratify's keys, vouch's details kept", () => {
+    assert.equal(notation?.type, 'notation');
+    assert.equal(notation?.verifierType, 'notation');
+    assert.equal(notation?.name, 'notation');
+    assert.equal(notation?.extensions.Issuer, 'CN=Acme CA,O=Acme');
+    assert.equal(notation?.extensions.SN, 'CN=signer,O=Acme');
+    assert.equal(notation?.extensions.issuer, 'CN=Acme CA,O=Acme');
+    assert.equal(vuln?.type, 'vulnerabilityreport');
+    assert.equal(vuln?.verifierType, 'vulnerabilityreport');
+    assert.equal(vuln?.verifierName, 'vulnerabilityReport');
+    assert.equal(vuln?.extensions.createdAt, '2026-01-01T00:00:00.000Z');
+    assert.equal(vuln?.extensions.scanner, 'trivy');
+    assert.deepEqual(vuln?.extensions.severityViolations, ['CVE-2024-4000']);
+    assert.equal(vuln?.isSuccess, false);
+    assert.equal(vuln?.errorReason, 'disallowed-severity');
+  });
+
+  it("puts an artifact's own signatures in nestedResults, on that artifact; none: no nestedResults", () => {
+    assert.equal(notation?.subject, `registry.test/app@${digest('a')}`);
+    assert.equal('nestedResults' in (notation ?? {}), false, 'Ratify omits an empty nestedResults');
+    assert.equal(vuln?.nestedResults?.length, 1);
+    const nested = vuln?.nestedResults?.[0];
+    assert.equal(nested?.subject, `registry.test/app@${digest('e')}`);
+    assert.equal(nested?.artifactType, 'application/vnd.cncf.notary.signature');
+    assert.equal(nested?.isSuccess, true);
+    assert.equal(nested?.referenceDigest, digest('f'));
+  });
+});
