@@ -23,6 +23,8 @@ export type VouchErrorCode =
   | 'CONTENT_TOO_LARGE'
   | 'CONTENT_TRUNCATED'
   | 'LAYOUT_INVALID'
+  // a URL learned from untrusted data points at a target vouch does not contact (src/net/egress.ts)
+  | 'EGRESS_REFUSED'
   // configuration and trust material
   | 'CONFIG_INVALID'
   | 'TRUST_MATERIAL_INVALID'

@@ -112,6 +112,7 @@ export async function buildRuntime(config: VouchConfig, options: RuntimeOptions)
   const registry = createRegistryClient({
     insecureHosts: config.registries.insecure,
     caFiles: config.registries.caFiles,
+    allowPrivateNetwork: config.registries.allowPrivateNetwork,
     perHostConcurrency: config.registries.perHostConcurrency,
     credentials: await buildCredentialStore(config.registries, options.baseDir),
     logger,

@@ -42,6 +42,12 @@ export const registriesSchema = z
       .array(z.string().min(1))
       .default([])
       .describe('Extra CA certificate files (PEM) trusted for registry TLS, beside the system CAs.'),
+    allowPrivateNetwork: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Follow token realms and redirects a registry names on another host even when they are loopback, private or link-local addresses (default false: refused, EGRESS_REFUSED). The registry's own host name and the `insecure` hosts are trusted either way.",
+      ),
     dockerConfig: z
       .union([z.boolean(), z.string().min(1)])
       .default(true)

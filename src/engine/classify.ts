@@ -19,6 +19,7 @@ const TABLE: Readonly<Partial<Record<VouchErrorCode, Classified>>> = {
   REGISTRY_UNREACHABLE: { outcome: 'inconclusive', reason: 'unreachable' },
   REGISTRY_ERROR: { outcome: 'inconclusive', reason: 'unreachable' },
   REGISTRY_REDIRECT_REFUSED: { outcome: 'failed', reason: 'redirect-refused' },
+  EGRESS_REFUSED: { outcome: 'failed', reason: 'egress-refused' },
   DEADLINE_EXCEEDED: { outcome: 'inconclusive', reason: 'timeout' },
   ABORTED: { outcome: 'inconclusive', reason: 'timeout' },
   CONTENT_DIGEST_MISMATCH: { outcome: 'failed', reason: 'digest-mismatch' },

@@ -19,6 +19,8 @@ const DEFAULT_TOKEN_SECONDS = 60;
 
 /** How the authenticator reaches a token endpoint (provided by the transport). */
 export type TokenHttp = (request: {
+  /** The registry the token is for (the realm came from its challenge). */
+  host: string;
   url: URL;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
@@ -31,7 +33,7 @@ type HostAuth = { scheme: 'basic' } | { scheme: 'bearer'; realm: URL; service: s
 export class Authenticator {
   readonly #credentials: CredentialStore | undefined;
   readonly #http: TokenHttp;
-  readonly #realmAllowed: (realm: URL, host: string) => boolean;
+  readonly #checkRealm: (realm: URL, host: string) => void;
   readonly #hosts = new Map<string, HostAuth>();
   readonly #creds = new Map<string, Promise<Credential | undefined>>();
   readonly #tokens = new Map<string, { token: string; expiresAt: number }>();
@@ -40,11 +42,12 @@ export class Authenticator {
   constructor(
     credentials: CredentialStore | undefined,
     http: TokenHttp,
-    realmAllowed: (realm: URL, host: string) => boolean,
+    /** Throws (REGISTRY_AUTH_FAILED, EGRESS_REFUSED) when `host`'s realm must not be contacted. */
+    checkRealm: (realm: URL, host: string) => void,
   ) {
     this.#credentials = credentials;
     this.#http = http;
-    this.#realmAllowed = realmAllowed;
+    this.#checkRealm = checkRealm;
   }
 
   /**
@@ -92,12 +95,7 @@ export class Authenticator {
         `${host} sent a Bearer challenge with an invalid realm URL`,
       );
     }
-    if (!this.#realmAllowed(realm, host)) {
-      throw new VouchError(
-        'REGISTRY_AUTH_FAILED',
-        `${host} sent a token realm over plain HTTP (${realm.host}); mark it insecure to allow that`,
-      );
-    }
+    this.#checkRealm(realm, host);
     const state: HostAuth = { scheme: 'bearer', realm, service: challenge.params.service };
     this.#hosts.set(host, state);
     const all = mergeScopes([...scopes, ...(challenge.params.scope ? [challenge.params.scope] : [])]);
@@ -189,7 +187,14 @@ export class Authenticator {
       if (credential)
         headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
     }
-    const res = await this.#http({ url, method, headers, ...(body === undefined ? {} : { body }), signal });
+    const res = await this.#http({
+      host,
+      url,
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      signal,
+    });
     if (res.status !== 200) {
       const description = await describeErrorBody(res.body, header(res.headers, 'content-type'));
       if (res.status === 401 || res.status === 403) {

@@ -20,6 +20,12 @@ export interface RegistryRequestEvent {
 export interface RemoteRegistryOptions {
   /** Hosts (`host[:port]`, as in references) spoken to over plain HTTP; none by default. */
   readonly insecureHosts?: readonly string[];
+  /**
+   * Follow token realms and redirects learned from a registry's answers to loopback, private and
+   * link-local addresses too (default false: refused with EGRESS_REFUSED). Targets on the
+   * registry's own host name and on `insecureHosts` are trusted either way.
+   */
+  readonly allowPrivateNetwork?: boolean;
   /** PEM files of extra CAs trusted in addition to the system CAs. */
   readonly caFiles?: readonly string[];
   /** Where credentials come from; anonymous when absent. */

@@ -4,6 +4,7 @@
  * another host would bypass the host checks; atproto did:web resolution forbids them too).
  */
 import { fetch as undiciFetch } from 'undici';
+import { egressLookupError } from '../../../net/egress.js';
 import { AtprotoFailure } from '../failure.js';
 import { identityAgent } from './net-guard.js';
 
@@ -56,13 +57,13 @@ function networkFailure(err: unknown, options: BoundedGetOptions, timeout: Abort
   if (timeout.aborted || options.signal.aborted) {
     return new AtprotoFailure('timeout', `${options.what} did not answer in time`, { cause: err });
   }
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EVOUCHPRIVATE') {
-    return new AtprotoFailure('forbidden-address', `${options.what}: ${(cause as Error).message}`, {
+  const refused = egressLookupError(err);
+  if (refused) {
+    return new AtprotoFailure('forbidden-address', `${options.what}: ${refused.message}; refused`, {
       cause: err,
     });
   }
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
   const text = cause instanceof Error ? cause.message : String(cause);
   return new AtprotoFailure(options.unreachable, `${options.what} is unreachable: ${text.slice(0, 200)}`, {
     cause: err,
