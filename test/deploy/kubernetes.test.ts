@@ -128,6 +128,7 @@ describe('deploy/kubernetes', () => {
       gatekeeper: 'gatekeeper-system',
       admission: 'vouch-system',
       ha: 'gatekeeper-system',
+      'public-verification': 'vouch-system',
     };
     for (const name of OVERLAYS) {
       for (const obj of overlay(name)) {
@@ -189,6 +190,8 @@ describe('deploy/kubernetes', () => {
       assert.deepEqual(c.ports, [
         { name: 'https', containerPort: 8443, protocol: 'TCP' },
         { name: 'probes', containerPort: 8081, protocol: 'TCP' },
+        // the public listener of remote application verification (public-verification.test.ts)
+        ...(name === 'public-verification' ? [{ name: 'public', containerPort: 8444, protocol: 'TCP' }] : []),
       ]);
       const args = c.args as string[];
       const flag = (f: string) => args[args.indexOf(f) + 1];
@@ -311,7 +314,12 @@ describe('deploy/kubernetes', () => {
         assert.deepEqual(w.admissionReviewVersions, ['v1']);
         const timeout = w.timeoutSeconds as number;
         assert.ok(timeout * 1000 > budgetMs && timeout <= 30, `${w.name}: ${timeout} s > ${budgetMs} ms`);
-        assert.equal(field(w, 'clientConfig', 'service', 'path'), path);
+        // validating: also with path options (/admission/validate/enforce-details, …)
+        const served = field(w, 'clientConfig', 'service', 'path') as string;
+        assert.ok(
+          served === path || (kind.startsWith('Validating') && served.startsWith(`${path}/`)),
+          served,
+        );
         assert.equal(field(w, 'clientConfig', 'service', 'namespace'), 'vouch-system');
         assert.equal(field(w, 'clientConfig', 'service', 'name'), service.metadata.name);
         assert.equal(field(w, 'clientConfig', 'service', 'port'), servicePort);

@@ -13,7 +13,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEPLOY = join(ROOT, 'deploy');
 export const KUSTOMIZE = join(DEPLOY, 'kubernetes');
 export const CHART = join(DEPLOY, 'helm', 'vouch');
-export const OVERLAYS = ['gatekeeper', 'admission', 'ha'] as const;
+export const OVERLAYS = ['gatekeeper', 'admission', 'ha', 'public-verification'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 
 /** A Kubernetes object as parsed from YAML; fields are read through `field()`. */
