@@ -128,6 +128,12 @@ export async function loadNotationTrust(
     }
   }
   const timeoutMs = config.revocation?.timeoutMs ?? 2000;
-  hash.update(`\nrevocation:${timeoutMs}`);
-  return { policy, stores, generation: `sha256:${hash.digest('hex')}`, revocation: { timeoutMs } };
+  const allowPrivateNetwork = config.revocation?.allowPrivateNetwork ?? false;
+  hash.update(`\nrevocation:${timeoutMs}${allowPrivateNetwork ? ':allow-private-network' : ''}`);
+  return {
+    policy,
+    stores,
+    generation: `sha256:${hash.digest('hex')}`,
+    revocation: { timeoutMs, allowPrivateNetwork },
+  };
 }

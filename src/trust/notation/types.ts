@@ -8,5 +8,9 @@ export interface NotationTrust {
   readonly stores: Readonly<Record<StoreType, ReadonlyMap<string, NamedTrustStore>>>;
   /** Hash of the policy and every trusted certificate: changes whenever the trust material changes. */
   readonly generation: string;
-  readonly revocation: { readonly timeoutMs: number };
+  readonly revocation: {
+    readonly timeoutMs: number;
+    /** Contact OCSP/CRL addresses on loopback, private and link-local networks (default false). */
+    readonly allowPrivateNetwork?: boolean;
+  };
 }

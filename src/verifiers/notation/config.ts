@@ -71,6 +71,12 @@ export const notationConfigSchema = z
           .describe(
             'Deadline of one OCSP or CRL request, in milliseconds (default 2000, as the spec suggests for OCSP; at most 30000).',
           ),
+        allowPrivateNetwork: z
+          .boolean()
+          .optional()
+          .describe(
+            'Contact OCSP and CRL addresses (taken from certificates) on loopback, private and link-local networks, e.g. an internal PKI (default false: refused, and the revocation status is unknown).',
+          ),
       })
       .strict()
       .optional()

@@ -119,6 +119,8 @@ export function verifyNotationEnvelope(
 
     // Authenticity: specs/trust-store-trust-policy.md step "Validate Authenticity".
     let authenticated = false;
+    /** Certificates from the leaf up to the highest one found in a trust store (0: none). */
+    let anchored = 0;
     if (statement.actions.authenticity !== 'skip') {
       const type: StoreType = envelope.signed.signingScheme === 'notary.x509' ? 'ca' : 'signingAuthority';
       const { certificates: anchors, hashes: anchorHashes } = storesOf(trust, statement, type);
@@ -145,6 +147,14 @@ export function verifyNotationEnvelope(
         );
       } else {
         authenticated = true;
+        // each certificate is issued by the next (checkIntegrity), so everything below the highest
+        // trusted certificate is vouched for by it; anything above it could be anyone's
+        for (let i = chain.length - 1; i >= 0; i--) {
+          if (anchorHashes.has((chain[i] as ParsedCertificate).sha256)) {
+            anchored = i + 1;
+            break;
+          }
+        }
       }
     }
 
@@ -174,6 +184,7 @@ export function verifyNotationEnvelope(
       ...result,
       revocationPending: {
         chain: envelope.certificateChain,
+        anchored,
         action: statement.actions.revocation,
         ...(envelope.signed.authenticSigningTime
           ? { signingTime: envelope.signed.authenticSigningTime }

@@ -11,17 +11,31 @@ import type { NotationTrust } from '../../trust/notation/types.js';
 import { verifyNotationEnvelope } from './core.js';
 import { COSE_MEDIA_TYPE, JWS_MEDIA_TYPE, MAX_ENVELOPE_BYTES, SIGNATURE_ARTIFACT_TYPE } from './envelope.js';
 import { type NotationResult, reasonFor } from './result.js';
-import { checkChainRevocation, type RevocationFetcher } from './revocation.js';
+import { checkChainRevocation, createHttpRevocationFetcher, type RevocationFetcher } from './revocation.js';
 
 export { verifyNotationEnvelope } from './core.js';
 export type { NotationResult } from './result.js';
 
 export interface NotationVerifierOptions {
-  /** Fetches OCSP/CRL responses (default: HTTP with the trust material's timeout and a size limit). */
+  /**
+   * Fetches OCSP/CRL responses (default: HTTP with the trust material's timeout, a size limit and
+   * the egress rules: public addresses only unless `trust.revocation.allowPrivateNetwork`).
+   */
   readonly fetchRevocation?: RevocationFetcher;
 }
 
 type Outcome = Report['outcome'];
+
+const guardedFetchers = new WeakMap<NotationTrust, RevocationFetcher>();
+/** The default revocation fetcher under `trust`'s egress setting (one per trust material). */
+function fetcherFor(trust: NotationTrust): RevocationFetcher {
+  let f = guardedFetchers.get(trust);
+  if (!f) {
+    f = createHttpRevocationFetcher({ allowPrivateNetwork: trust.revocation.allowPrivateNetwork ?? false });
+    guardedFetchers.set(trust, f);
+  }
+  return f;
+}
 
 /** Builds the `notation` verifier over loaded trust material. */
 export function createNotationVerifier(
@@ -155,7 +169,8 @@ async function verifyArtifact(
       signal: ctx.signal,
       now: ctx.now,
       timeoutMs: trust.revocation.timeoutMs,
-      ...(options.fetchRevocation ? { fetch: options.fetchRevocation } : {}),
+      anchored: pending.anchored,
+      fetch: options.fetchRevocation ?? fetcherFor(trust),
     });
     if (status.status !== 'good') {
       const failure = {

@@ -36,6 +36,12 @@ export interface NotationResult {
   /** The parsed chain, DER leaf first, for a revocation check the caller performs (absent when not needed). */
   readonly revocationPending?: {
     readonly chain: readonly Uint8Array[];
+    /**
+     * How many certificates, from the leaf, are anchored (up to the highest one in a trust store).
+     * Only their OCSP and CRL addresses may be contacted: a certificate above the anchor was
+     * supplied by the signer and could name any URL.
+     */
+    readonly anchored: number;
     readonly action: 'enforce' | 'log';
     readonly signingTime?: Date;
   };

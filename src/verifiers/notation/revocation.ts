@@ -4,9 +4,16 @@
  * a certificate with neither is not revoked. Results are cached (ctx.cache) by certificate and issuer;
  * "unknown" is never cached. Network access goes through an injectable fetcher with a size limit and
  * the policy's per-request timeout.
+ *
+ * The OCSP and CRL addresses come from certificates the signer supplied, so (docs/security.md,
+ * egress): only certificates at or below the trust anchor are checked (`anchored`), and the default
+ * fetcher contacts public addresses only (src/net/egress.ts) unless `allowPrivateNetwork` is set.
  */
 import * as pkijs from 'pkijs';
+import { fetch as undiciFetch } from 'undici';
 import type { Cache } from '../../cache/types.js';
+import { isVouchError } from '../../errors.js';
+import { checkEgressUrl, egressAgent, egressLookupError } from '../../net/egress.js';
 import { type ParsedCertificate, parseCertificate } from '../../trust/notation/certificate.js';
 
 export interface RevocationRequest {
@@ -29,43 +36,81 @@ const MAX_CRL_BYTES = 10 * 1024 * 1024;
 const GOOD_TTL_MS = 60 * 60 * 1000;
 const REVOKED_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** Plain HTTP(S) fetch with a byte limit; no redirects. */
-export const httpRevocationFetcher: RevocationFetcher = async (request) => {
-  const res = await fetch(request.url, {
-    method: request.method,
-    redirect: 'error',
-    signal: request.signal,
-    ...(request.body
-      ? { body: request.body, headers: { 'content-type': request.contentType ?? 'application/octet-stream' } }
-      : {}),
-  });
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} from ${request.url}`);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body) {
-    total += chunk.byteLength;
-    if (total > request.maxBytes)
-      throw new Error(`response from ${request.url} is larger than ${request.maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-};
+/** The dispatcher of the guarded fetcher: public addresses only, checked at connect time. */
+let publicAgent: ReturnType<typeof egressAgent> | undefined;
+
+/**
+ * HTTP(S) fetch with a byte limit and no redirects. Unless `allowPrivateNetwork`, a URL naming a
+ * loopback, private or link-local address (or resolving to one) is refused before any connection.
+ */
+export function createHttpRevocationFetcher(options: { allowPrivateNetwork: boolean }): RevocationFetcher {
+  return async (request) => {
+    const url = new URL(request.url);
+    checkEgressUrl(url, {
+      allowPrivateNetwork: options.allowPrivateNetwork,
+      schemes: ['http:', 'https:'],
+      what: 'the revocation address',
+    });
+    publicAgent ??= egressAgent({ connections: 16 });
+    let res: Response;
+    try {
+      res = (await undiciFetch(request.url, {
+        method: request.method,
+        redirect: 'error',
+        signal: request.signal,
+        ...(options.allowPrivateNetwork ? {} : { dispatcher: publicAgent }),
+        ...(request.body
+          ? {
+              body: request.body,
+              headers: { 'content-type': request.contentType ?? 'application/octet-stream' },
+            }
+          : {}),
+      })) as unknown as Response;
+    } catch (err) {
+      const refused = egressLookupError(err);
+      if (refused)
+        throw new Error(`${refused.message}; refused (allowPrivateNetwork is off)`, { cause: err });
+      throw err;
+    }
+    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} from ${request.url}`);
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of res.body) {
+      total += chunk.byteLength;
+      if (total > request.maxBytes)
+        throw new Error(`response from ${request.url} is larger than ${request.maxBytes} bytes`);
+      chunks.push(chunk);
+    }
+    return new Uint8Array(Buffer.concat(chunks));
+  };
+}
+
+/** The default fetcher: public addresses only. */
+export const httpRevocationFetcher: RevocationFetcher = createHttpRevocationFetcher({
+  allowPrivateNetwork: false,
+});
 
 interface CheckOptions {
   readonly cache: Cache;
   readonly signal: AbortSignal;
   readonly now: Date;
   readonly timeoutMs: number;
+  /** Certificates from the leaf that are anchored in a trust store; only they are checked. */
+  readonly anchored: number;
   readonly fetch?: RevocationFetcher;
 }
 
-/** Checks every certificate of a chain (DER, leaf first). The first revoked or unknown certificate decides. */
+/**
+ * Checks the anchored certificates of a chain (DER, leaf first): `options.anchored` of them, from
+ * the leaf. The first revoked or unknown certificate decides. A certificate above the anchor is not
+ * checked: the signer supplied it, and the trust decision does not rest on it.
+ */
 export async function checkChainRevocation(
   chainDer: readonly Uint8Array[],
   options: CheckOptions,
 ): Promise<RevocationStatus> {
   const chain = chainDer.map(parseCertificate);
-  for (let i = chain.length - 1; i >= 0; i--) {
+  for (let i = Math.min(options.anchored, chain.length) - 1; i >= 0; i--) {
     const cert = chain[i] as ParsedCertificate;
     const issuer = chain[i + 1] ?? cert;
     if (cert.ocspUrls.length === 0 && cert.crlUrls.length === 0) continue;
@@ -82,6 +127,9 @@ export async function checkChainRevocation(
 /** Only http(s) responders are contacted (RFC 5280 4.2.2.1 / 4.2.1.13 name http; ldap and others are ignored). */
 const isHttpUrl = (url: string): boolean => url.startsWith('http://') || url.startsWith('https://');
 
+const describe = (err: unknown): string =>
+  isVouchError(err, 'EGRESS_REFUSED') ? `${err.message} [${err.code}]` : (err as Error).message;
+
 async function checkCertificate(
   cert: ParsedCertificate,
   issuer: ParsedCertificate,
@@ -96,7 +144,7 @@ async function checkCertificate(
       const result = await checkOcsp(cert, issuer, url, fetcher, deadline(), options.now);
       if (result) return result;
     } catch (err) {
-      problems.push(`OCSP ${url}: ${(err as Error).message}`);
+      problems.push(`OCSP ${url}: ${describe(err)}`);
     }
   }
   for (const url of cert.crlUrls) {
@@ -104,7 +152,7 @@ async function checkCertificate(
     try {
       return await checkCrl(cert, issuer, url, fetcher, deadline(), options.now);
     } catch (err) {
-      problems.push(`CRL ${url}: ${(err as Error).message}`);
+      problems.push(`CRL ${url}: ${describe(err)}`);
     }
   }
   return {

@@ -100,7 +100,11 @@ describe('notation revocation with openssl ocsp and a CRL on loopback', { timeou
       envelope: 'jws',
     });
     const base = trustFor({ ca: [der(ca.rootPem)] }, signatureVerification);
-    const verifier = createNotationVerifier({ ...base.trust, revocation: { timeoutMs } });
+    // the responders run on loopback: an address the egress rules refuse unless allowed
+    const verifier = createNotationVerifier({
+      ...base.trust,
+      revocation: { timeoutMs, allowPrivateNetwork: true },
+    });
     const subject: Subject = {
       name: `oci:${layout}`,
       reference: parseAnyReference(`oci:${layout}@${image.digest}`),
