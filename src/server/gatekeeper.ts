@@ -1,6 +1,9 @@
 /**
  * Gatekeeper external data provider (protocols README §1): `POST /gatekeeper/v1/verify|mutate`,
- * also on Ratify's paths `/ratify/gatekeeper/v1/verify|mutate` for drop-in use (§1.9.7).
+ * also on Ratify's paths for drop-in use (§1.9.7): Ratify v1's `/ratify/gatekeeper/v1/verify|mutate`
+ * and Ratify v2's `/ratify/gatekeeper/v2/verify|mutate` (ratify main internal/httpserver/server.go
+ * `serverRootURL`). Every path answers the same value (values.ts), which carries both Ratify
+ * versions' verdicts (`isSuccess`, `succeeded`).
  *
  * - Exactly one item per request key, in request order, the key echoed byte for byte (duplicates
  *   too, §1.3); each item has a `value` or a non-empty `error`, never neither (§1.9.1).
@@ -238,7 +241,7 @@ export function registerGatekeeperRoutes(app: FastifyInstance, opts: GatekeeperR
     );
     return sendJsonChunks(reply, chunks);
   };
-  for (const prefix of ['/gatekeeper/v1', '/ratify/gatekeeper/v1']) {
+  for (const prefix of ['/gatekeeper/v1', '/ratify/gatekeeper/v1', '/ratify/gatekeeper/v2']) {
     app.post(`${prefix}/verify`, handle('verify'));
     app.post(`${prefix}/mutate`, handle('mutate'));
   }
