@@ -172,6 +172,24 @@ function predicateTypesOf(r: Report): string[] {
   return types;
 }
 
+/** Why an attestation of this type was rejected, when a verifier said so beside others that verified. */
+function rejectionOf(
+  verifier: string,
+  predicateType: string,
+  reports: readonly Report[],
+): string | undefined {
+  for (const r of reports) {
+    if (r.verifier !== verifier) continue;
+    const rejected = (r.details as { rejected?: unknown }).rejected;
+    if (!Array.isArray(rejected)) continue;
+    const hit = (rejected as Array<{ predicateType?: unknown; reason?: unknown; message?: unknown }>).find(
+      (x) => x?.predicateType === predicateType,
+    );
+    if (hit) return `${String(hit.reason)}: ${String(hit.message)}`;
+  }
+  return undefined;
+}
+
 function evaluateRequirement(q: RequirementConfig, reports: readonly Report[]): { ok: boolean; why: string } {
   const name = q.predicateType ? `${q.verifier} ${q.predicateType}` : q.verifier;
   const mine = reports.filter(
@@ -183,7 +201,7 @@ function evaluateRequirement(q: RequirementConfig, reports: readonly Report[]): 
     return {
       ok: false,
       why: q.predicateType
-        ? `${name}: no attestation of this predicate type verified`
+        ? `${name}: ${rejectionOf(q.verifier, q.predicateType, reports) ?? 'no attestation of this predicate type verified'}`
         : `${q.verifier}: no ${NOTHING_FOUND[q.verifier] ?? 'signature'} found`,
     };
   const signers = q.signedBy?.map((s) => s.verifier);

@@ -183,3 +183,24 @@ describe('policy: requirements on attestation predicate types', () => {
     assert.equal(p.decide(rule, [signature]).allowed, false);
   });
 });
+
+describe('policy: a rejected attestation explains a missing predicate type', () => {
+  it('names the reason the verifier gave for the attestation of that type', () => {
+    const SLSA = 'https://slsa.dev/provenance/v1';
+    const p = compilePolicy(
+      policySchema.parse({
+        rules: [{ name: 'r', scope: '*', require: [{ verifier: 'cosign', predicateType: SLSA }] }],
+      }),
+    );
+    const att = {
+      ...report('cosign', 'verified'),
+      details: {
+        attestations: [{ predicateType: 'https://cyclonedx.org/bom' }],
+        rejected: [{ predicateType: SLSA, reason: 'source-mismatch', message: 'source is evil' }],
+      },
+    };
+    const v = p.decide(p.select('a/b'), [att]);
+    assert.equal(v.allowed, false);
+    assert.match(v.why.join('\n'), /provenance\/v1: source-mismatch: source is evil/);
+  });
+});

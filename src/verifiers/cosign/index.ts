@@ -12,7 +12,7 @@ import type { Descriptor, ImageManifest } from '../../registry/types.js';
 import { type CosignTrust, policyFor } from '../../trust/cosign/load.js';
 import { checkRequirements, verifyDsseLayer } from './attestation.js';
 import { verifyBundle } from './bundle.js';
-import { isBundleMediaType, MediaTypes } from './constants.js';
+import { Annotation, isBundleMediaType, MediaTypes } from './constants.js';
 import { CosignCheckFailure, type CosignReason } from './failure.js';
 import type { CosignPolicy } from './model.js';
 import { verifySimpleSigningSet } from './simplesigning.js';
@@ -121,6 +121,9 @@ async function verifyLegacy(
     const layers = await fetchLayers(manifest, MediaTypes.dsseEnvelope, ctx);
     let firstFailure: CosignCheckFailure | undefined;
     const verified: Array<Record<string, unknown>> = [];
+    // attestations of the manifest that did not verify, named by their (unsigned) layer annotation:
+    // only to explain a policy that wanted that predicate type, never to count it
+    const rejected: Array<Record<string, unknown>> = [];
     for (const { d, bytes } of layers) {
       try {
         const a = verifyDsseLayer(
@@ -138,11 +141,17 @@ async function verifyLegacy(
       } catch (err) {
         if (!(err instanceof CosignCheckFailure)) throw err;
         firstFailure ??= err;
+        rejected.push({
+          predicateType: d.annotations?.[Annotation.predicateType] ?? err.details.predicateType,
+          reason: err.reason,
+          message: err.message,
+        });
       }
     }
     if (verified.length > 0) {
       return report(artifact, 'verified', 'ok', `${verified.length} attestation(s) verified`, {
         attestations: verified,
+        ...(rejected.length > 0 ? { rejected } : {}),
       });
     }
     const f = firstFailure as CosignCheckFailure;
