@@ -1,7 +1,8 @@
 /**
  * Ratify v1.4.0's own sample configs and CRs (config/samples, test/bats/tests/config) and
  * policy-controller's example and valid test policies, read in place from fetched mirrors (nothing
- * of them is committed; the suite is skipped without them, VOUCH_RATIFY_MIRROR and
+ * of them is committed; not part of the test command, which runs where no mirror exists:
+ * `npm run test:mirrors` after fetching them; the suite is skipped without them, VOUCH_RATIFY_MIRROR and
  * VOUCH_POLICY_CONTROLLER_MIRROR name other git dirs). Every file imports without throwing, every
  * result renders a vouch.yaml the config loader accepts, and the samples whose meaning vouch can
  * carry decide as they say.
