@@ -1,9 +1,9 @@
 /**
- * The Gatekeeper policies' contract with vouch's validate value.
- *
- * No Rego engine installs from the npm registry (OPA's JS SDK, @open-policy-agent/opa-wasm, runs
- * only policies compiled to wasm by the `opa` binary, which is not available here; the registry
- * has no Rego interpreter), so the Rego is not evaluated. What is checked instead:
+ * The Gatekeeper policies' contract with vouch's validate value, checked statically (fast, no
+ * ../shared needed). The Rego itself is evaluated elsewhere: test/gatekeeper-rego/ runs every
+ * shipped template (and Ratify's) under the real Rego engine (OPA and Gatekeeper's external_data
+ * client, built from ../shared/tools/rego) against a live vouch serve; docs/gatekeeper.md "Tested
+ * with the real Rego engine". What this file checks:
  * - the value the server really builds (`gatekeeperValue` from src/server/values.ts, fed a Decision)
  *   carries every field the Rego reads, with the type the Rego expects;
  * - each template's Rego has the fail-closed rules: system_error, per-key errors, keys without an

@@ -3,7 +3,10 @@
  * unchanged, under the real Rego engine against a live `vouch serve` (HTTPS + mTLS, real
  * registry): Ratify v1.4.0's library `default` and `multi-tenancy-validation`, Ratify v2's
  * `default`, and Gatekeeper v3.23.0's external-data test template; each Provider pointed at
- * vouch's route for it (docs/gatekeeper.md "Moving from Ratify"). Then the mutation Provider through
+ * vouch's route for it (docs/gatekeeper.md "Moving from Ratify"; Ratify v2's
+ * `ratify-gatekeeper-provider` at `/ratify/gatekeeper/v2/verify`, where Ratify v2's chart points it).
+ * Ratify's library templates that exist only in Ratify's repository are in ratify-library.test.ts.
+ * Then the mutation Provider through
  * Gatekeeper's external_data client (fixtures/mutation-probe.yaml: the Assigns themselves are Go,
  * not Rego). StrictBuiltinErrors off and on. Skipped, saying so, without ../shared.
  */
@@ -200,7 +203,7 @@ describe('upstream ConstraintTemplates (../shared) under the real Rego engine ag
   });
 
   describe(`${R2_DEFAULT.label}: works unchanged (\`succeeded\`)`, { concurrency: true }, () => {
-    const v2 = (base?: string) => at('ratify-gatekeeper-provider', '/ratify/gatekeeper/v1/verify', base);
+    const v2 = (base?: string) => at('ratify-gatekeeper-provider', '/ratify/gatekeeper/v2/verify', base);
     /** Ratify v2's message for `succeeded == false`: the key, then the whole value (`%v`). */
     const ratify2Failed = (key: string) =>
       new RegExp(
