@@ -8,7 +8,7 @@
  *   node scripts/bundle-cli.mjs [--single OUT.cjs]   --single: one CommonJS file (the release's
  *                                                    single-file executable needs one script)
  */
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -42,7 +42,10 @@ if (singleAt > 0) {
     banner: { js: "const __vouchImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
 } else {
-  const outdir = path.join(root, 'dist/cli');
+  // built beside and swapped in: a vouch started meanwhile (tests run while one rebuilds) finds
+  // the old bundle or the new one, never a half-written one
+  const target = path.join(root, 'dist/cli');
+  const outdir = `${target}.new-${process.pid}`;
   await rm(outdir, { recursive: true, force: true });
   await build({
     ...common,
@@ -57,4 +60,10 @@ if (singleAt > 0) {
       js: "import { createRequire as __vouchCreateRequire } from 'node:module'; const require = __vouchCreateRequire(import.meta.url);",
     },
   });
+  const old = `${target}.old-${process.pid}`;
+  await rename(target, old).catch((err) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await rename(outdir, target);
+  await rm(old, { recursive: true, force: true });
 }

@@ -12,7 +12,15 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -126,6 +134,8 @@ describe('release: npm run release, verified with the shipped release policy', {
       clone = path.join(tmp, 'clone');
       execFileSync('git', ['clone', '-q', '--local', '--no-hardlinks', ROOT, clone], { timeout: 120_000 });
       symlinkSync(path.join(ROOT, 'node_modules'), path.join(clone, 'node_modules'));
+      // .gitignore's `node_modules/` matches directories only; the link is the clone's own business
+      appendFileSync(path.join(clone, '.git', 'info', 'exclude'), '/node_modules\n');
       registry = await startRegistry();
       const keys = generateCosignKeyPair('release-test');
       writeFileSync(path.join(tmp, 'cosign.key'), keys.privateKeyFile);
@@ -155,7 +165,16 @@ describe('release: npm run release, verified with the shipped release policy', {
       summary = JSON.parse(a.stdout) as Record<string, unknown>;
       // the second build: unsigned, naming another repository (it changes the provenance only)
       const b = await release(
-        ['--out', outB, '--unsigned', '--repository', 'https://github.com/evil/vouch'],
+        [
+          '--out',
+          outB,
+          '--unsigned',
+          '--repository',
+          'https://github.com/evil/vouch',
+          // the genuine builder id: only the source repository is wrong
+          '--builder-id',
+          'https://github.com/vouch-dev/vouch/release',
+        ],
         env,
       );
       assert.equal(b.code, 0, b.stderr);
@@ -310,7 +329,7 @@ describe('release: npm run release, verified with the shipped release policy', {
     });
     const r = await verify(`oci:${dir}:${TGZ}`);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /source-mismatch/);
+    assert.match(r.stdout, /provenance\/v1: source-mismatch: /);
   });
 
   it('denies a release checked against another key', async () => {
