@@ -101,7 +101,7 @@ async function chainWithRootUrl(dir: string, crlUrl: string): Promise<Chain> {
 describe('notation revocation egress', { timeout: 60_000 }, () => {
   let ca: TestCa;
   let crlServer: CountingService;
-  let crl = new Uint8Array();
+  let crl: Uint8Array = new Uint8Array();
   let dir: string;
   let layout: string;
   let repo: Repository;

@@ -3,18 +3,12 @@
  * auth challenges, retries with jittered backoff (429/502/503/504 and connection resets,
  * honoring Retry-After, bounded by the caller's AbortSignal), redirect rules, and an event per
  * exchange. Statuses the caller does not accept become specific VouchErrors.
- *
- * Egress (docs/security.md, egress table): the registry host the caller names is trusted input, and
- * so are the hosts the operator configured (`insecureHosts`). A token realm or a redirect target on
- * any other host was learned from the registry's answers, so it goes through the egress rules
- * (src/net/egress.ts): no loopback, private or link-local targets unless `allowPrivateNetwork`,
- * checked on the URL and again on the resolved address at connect time.
+ * Token realms and redirect targets on other hosts go through the egress rules (learned.ts).
  */
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { KeyedLimiter } from '../../concurrency.js';
 import { VouchError } from '../../errors.js';
-import { canonicalHost, checkEgressUrl, egressAgent, egressLookupError } from '../../net/egress.js';
 import { type Logger, silentLogger } from '../../observability/logger.js';
 import { VERSION } from '../../version.js';
 import { normalizeHost } from '../auth/static.js';
@@ -22,6 +16,7 @@ import { Authenticator } from './authenticator.js';
 import { discard, header } from './body.js';
 import { parseChallenge } from './challenge.js';
 import { abortError, describeErrorBody, isConnectionReset, statusError, unreachable } from './errors.js';
+import { LearnedTargets } from './learned.js';
 import type { RegistryRequestEvent, RemoteRegistryOptions } from './options.js';
 import { currentRegistryPriority } from './priority.js';
 import { backoff, loadCAs, parseRetryAfter, sleep } from './retry.js';
@@ -60,10 +55,8 @@ const MAX_REDIRECTS = 5;
 
 export class Transport {
   readonly agent: Agent;
-  /** For learned targets (other-host realms and redirects): public addresses only, checked at connect. */
-  #learnedAgent: Agent | undefined;
-  readonly #ca: string[] | undefined;
-  readonly #allowPrivateNetwork: boolean;
+  /** Realms and redirect targets on other hosts: public addresses only unless allowed. */
+  readonly #learned: LearnedTargets;
   readonly logger: Logger;
   readonly #insecure: ReadonlySet<string>;
   /** Requests in flight per host; waiters served by priority (priority.ts), then arrival. */
@@ -86,8 +79,12 @@ export class Transport {
     this.#onRequest = options.onRequest;
     this.logger = options.logger ?? silentLogger;
     const ca = loadCAs(options.caFiles ?? []);
-    this.#ca = ca;
-    this.#allowPrivateNetwork = options.allowPrivateNetwork ?? false;
+    this.#learned = new LearnedTargets({
+      allowPrivateNetwork: options.allowPrivateNetwork ?? false,
+      isInsecure: (h) => this.isInsecure(h),
+      origin: (h) => this.origin(h),
+      ca,
+    });
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: concurrency,
@@ -108,47 +105,7 @@ export class Transport {
         `${host} sent a token realm over plain HTTP (${realm.host}); mark it insecure to allow that`,
       );
     }
-    if (!this.#isLearned(realm, host)) return;
-    checkEgressUrl(realm, {
-      allowPrivateNetwork: this.#allowPrivateNetwork,
-      schemes: ['https:', 'http:'],
-      what: `the token realm ${host} names`,
-    });
-  }
-
-  /**
-   * True when `target` is a URL learned from `host`'s answers rather than one the operator chose:
-   * its host name differs from the registry's endpoint and it is not a configured (insecure) host.
-   * Learned targets get the egress rules; with `allowPrivateNetwork` they are followed as before.
-   */
-  #isLearned(target: URL, host: string): boolean {
-    if (this.#allowPrivateNetwork) return false;
-    const registry = new URL(this.origin(host));
-    if (canonicalHost(target.hostname) === canonicalHost(registry.hostname)) return false;
-    return !this.isInsecure(target.host);
-  }
-
-  #learned(): Agent {
-    this.#learnedAgent ??= egressAgent({
-      connections: 16,
-      keepAliveTimeout: 30_000,
-      ...(this.#ca ? { ca: this.#ca } : {}),
-    });
-    return this.#learnedAgent;
-  }
-
-  /** EGRESS_REFUSED when a connect-time lookup refused `target`, else undefined. */
-  #refusedAtConnect(err: unknown, target: URL, what: string): VouchError | undefined {
-    const refused = egressLookupError(err);
-    if (!refused) return undefined;
-    return new VouchError(
-      'EGRESS_REFUSED',
-      `${what} (${target.host}): ${refused.message}; refused (allowPrivateNetwork is off)`,
-      {
-        cause: err,
-        details: { url: `${target.protocol}//${target.host}`, reason: 'resolved address' },
-      },
-    );
+    this.#learned.check(realm, host, `the token realm ${host} names`);
   }
 
   /** True when `host` was marked insecure (plain HTTP). */
@@ -357,14 +314,8 @@ export class Transport {
         );
       }
       // the target came from the registry's answer: a storage host is fine, an internal address is not
-      const learned = this.#isLearned(target, req.host);
-      if (learned) {
-        checkEgressUrl(target, {
-          allowPrivateNetwork: false,
-          schemes: ['https:', 'http:'],
-          what: `${req.host} redirected ${req.what} to a target that`,
-        });
-      }
+      const redirected = `${req.host} redirected ${req.what} to a target that`;
+      this.#learned.check(target, req.host, redirected);
       // registries redirect blobs to storage; the registry's credentials must not follow
       const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
       const headers = { ...req.headers };
@@ -375,13 +326,12 @@ export class Transport {
           sameHost ? authorization : undefined,
           1,
           'redirect',
-          learned ? this.#learned() : this.agent,
+          this.#learned.dispatcher(target, req.host, this.agent),
         );
       } catch (err) {
         if (req.signal.aborted) throw abortError(req.signal, `following a redirect for ${req.what}`);
         throw (
-          this.#refusedAtConnect(err, target, `${req.host} redirected ${req.what} to a target that`) ??
-          unreachable(target.host, req.what, err)
+          this.#learned.refusedAtConnect(err, target, redirected) ?? unreachable(target.host, req.what, err)
         );
       }
     }
@@ -392,7 +342,6 @@ export class Transport {
     r: Parameters<ConstructorParameters<typeof Authenticator>[1]>[0],
   ): Promise<TransportResponse> {
     const body = r.body === undefined ? undefined : new TextEncoder().encode(r.body);
-    const learned = this.#isLearned(r.url, r.host);
     try {
       return await this.#exchange(
         r.url,
@@ -400,18 +349,18 @@ export class Transport {
         undefined,
         1,
         'token',
-        learned ? this.#learned() : this.agent,
+        this.#learned.dispatcher(r.url, r.host, this.agent),
       );
     } catch (err) {
       if (r.signal.aborted) throw abortError(r.signal, `fetching a token from ${r.url.host}`);
       throw (
-        this.#refusedAtConnect(err, r.url, `the token realm ${r.host} names`) ??
+        this.#learned.refusedAtConnect(err, r.url, `the token realm ${r.host} names`) ??
         unreachable(r.url.host, 'a registry token', err)
       );
     }
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.agent.close(), this.#learnedAgent?.close()]);
+    await Promise.all([this.agent.close(), this.#learned.close()]);
   }
 }
