@@ -12,11 +12,14 @@
  *   labels vouch.dev/enforce-verification-details and vouch.dev/public-verification: each
  *   namespace is checked by exactly one webhook per kind, on the path whose options match its
  *   labels.
- * - End to end: each rendered vouch.yaml (kustomize and Helm) is served by `vouch serve` (the CLI
- *   from source, in a child process, with the Deployment's arguments and a real Redis for the
- *   rendered Redis cache); the Service's port, followed to the container port and the configured
- *   listen address, serves GET /v1/keys with the key the Secret holds; every webhook path the
- *   manifests register is a route the server answers.
+ * - End to end: each rendered vouch.yaml (kustomize and Helm) is served by two replicas of
+ *   `vouch serve` (the CLI from source, in child processes, with the Deployment's arguments, one
+ *   signing key as the Secret holds it, and a real Redis for the rendered Redis cache); the
+ *   Service's port, followed to the container port and the configured listen address, serves
+ *   GET /v1/keys with that key; every webhook path the manifests register is a route the server
+ *   answers; a pod admitted through one replica on the public path is listed, signed, by the
+ *   other, and `vouch verify URL --public-key` re-verifies it from the registry (an image signed
+ *   with notation by the operator's CA, put in the vouch-trust ConfigMap's CA file).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -26,13 +29,23 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { Agent, request } from 'undici';
 import { parse, stringify } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
+import { parseReference } from '../../src/reference/parse.js';
+import { createRegistryClient } from '../../src/registry/client.js';
 import { parseListen, parseServerConfig } from '../../src/server/config.js';
+import { verifyApplications } from '../../src/server/public/envelope.js';
+import { signNotation } from '../../src/sign/notation/index.js';
+import { generateTestCertificate } from '../../src/sign/notation/testcert.js';
+import { parsePublicKey } from '../../src/verifiers/cosign/public-key.js';
 import { stopChild } from '../helpers/child.js';
+import { pushTestImage } from '../helpers/images.js';
+import { writeNotationDir } from '../helpers/notation-dir.js';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { createPki, type TestPki } from '../server/harness.js';
 import { podReview } from '../server/public-review.js';
 import {
@@ -506,23 +519,24 @@ describe('public verification and verification details, as deployed', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// End to end: the rendered vouch.yaml under `vouch serve`
+// End to end: the rendered vouch.yaml under `vouch serve`, two replicas sharing Redis
 
-/** Spawns `vouch serve` (the CLI from source) and resolves once it says it is serving. */
+/** Runs the CLI from source (`vouch …`) in a child process. */
+function cli(args: readonly string[], env: Record<string, string>, home: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: tmpdir(), VOUCH_SERVE_NODE_FLAGS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Spawns `vouch serve` and resolves once it says it is serving. */
 async function serve(
   args: readonly string[],
   env: Record<string, string>,
   home: string,
 ): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: tmpdir(), VOUCH_SERVE_NODE_FLAGS: '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const child = cli(args, env, home);
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vouch serve did not start in 60 s:\n${log}`)), 60_000);
@@ -530,6 +544,7 @@ async function serve(
       clearTimeout(timer);
       reject(new Error(`vouch serve exited with ${code}:\n${log}`));
     });
+    child.stdout?.resume();
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       log = (log + chunk).slice(-8192);
@@ -546,48 +561,51 @@ async function serve(
   return child;
 }
 
-interface Served {
+/** One replica: a `vouch serve` process and the loopback port for each port the manifests name. */
+interface Replica {
   child: ChildProcess;
-  /** Loopback port for each port vouch.yaml or the Deployment's --listen names. */
   ports: Map<number, number>;
-  keyId: string;
-  publicKeyPem: string;
   dir: string;
 }
 
+interface ReplicaInputs {
+  objects: K8sObject[];
+  pki: TestPki;
+  redis: TestRedis;
+  /** The Secret's signing key (PKCS#8 PEM), shared by the replicas as the Secret is. */
+  signingKeyPem: string;
+  /** The vouch-trust ConfigMap's files, as the operator replaced them. */
+  trust: Record<string, string>;
+  /** The test registry (plain HTTP), added with --insecure-registry. */
+  registryHost: string;
+}
+
 /**
- * Serves `objects`' vouch.yaml as their Deployment runs it: the Deployment's arguments with the
- * serving certificate from `pki`, vouch.yaml with its trust folder and signing key folder
- * (mount paths) pointed at temporary folders holding the ConfigMap's files and a fresh key, each
- * listen address moved to a free loopback port, and the Redis URL (the Deployment's
- * VOUCH_CACHE__REDIS__URL) pointed at `redis`.
+ * Serves `objects`' vouch.yaml as their Deployment runs a replica: the Deployment's arguments
+ * with the serving certificate from `pki`, vouch.yaml with its trust folder and signing key
+ * folder (mount paths) pointed at temporary folders holding the ConfigMap's files and the
+ * Secret's key, each listen address moved to a free loopback port, and the Redis URL (the
+ * Deployment's VOUCH_CACHE__REDIS__URL) pointed at `redis`.
  */
-async function serveRendered(objects: K8sObject[], pki: TestPki, redis: TestRedis): Promise<Served> {
+async function startReplica(inputs: ReplicaInputs): Promise<Replica> {
+  const { objects, pki, redis } = inputs;
   const dir = await mkdtemp(path.join(tmpdir(), 'vouch-deploy-public-'));
   const c = containerOf(objects);
-  const text = vouchYaml(objects);
   const { pv } = publicConfig(objects);
   assert.ok(pv.signingKeyFile);
   const signingMount = path.dirname(pv.signingKeyFile);
-  // the trust ConfigMap and the signing key Secret, where their mounts put them
   const trustDir = path.join(dir, 'trust');
   const signingDir = path.join(dir, 'signing');
   await mkdir(trustDir);
   await mkdir(signingDir, { mode: 0o700 });
-  for (const [n, content] of Object.entries(trustFiles(objects)))
-    await writeFile(path.join(trustDir, n), content);
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  await writeFile(
-    path.join(signingDir, path.basename(pv.signingKeyFile)),
-    privateKey.export({ type: 'pkcs8', format: 'pem' }),
-    {
-      mode: 0o400,
-    },
-  );
-  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const config = parse(
-    text.replaceAll(TRUST_MOUNT, `${trustDir}/`).replaceAll(`${signingMount}/`, `${signingDir}/`),
-  ) as Record<string, Record<string, unknown>>;
+  for (const [n, content] of Object.entries(inputs.trust)) await writeFile(path.join(trustDir, n), content);
+  await writeFile(path.join(signingDir, path.basename(pv.signingKeyFile)), inputs.signingKeyPem, {
+    mode: 0o400,
+  });
+  const text = vouchYaml(objects)
+    .replaceAll(TRUST_MOUNT, `${trustDir}/`)
+    .replaceAll(`${signingMount}/`, `${signingDir}/`);
+  const config = parse(text) as Record<string, Record<string, unknown>>;
   const server = config.server as Record<string, unknown>;
   const ports = new Map<number, number>();
   const move = async (listen: string) => {
@@ -600,7 +618,6 @@ async function serveRendered(objects: K8sObject[], pki: TestPki, redis: TestRedi
   pvRaw.listen = await move(pvRaw.listen as string);
   const configFile = path.join(dir, 'vouch.yaml');
   await writeFile(configFile, stringify(config));
-  // the Deployment's arguments, with its mount paths and listen address mapped
   const serving = await pki.leaf(`server-${path.basename(dir)}`);
   const args: string[] = [];
   for (const [i, a] of c.args.entries()) {
@@ -612,39 +629,60 @@ async function serveRendered(objects: K8sObject[], pki: TestPki, redis: TestRedi
     else args.push(a);
   }
   assert.equal(args[0], 'serve');
+  args.push('--insecure-registry', inputs.registryHost);
   const env: Record<string, string> = {};
   for (const e of c.env) if (e.value !== undefined && !e.value.includes('$(')) env[e.name] = e.value;
   if (c.env.some((e) => e.name === 'VOUCH_CACHE__REDIS__URL')) env.VOUCH_CACHE__REDIS__URL = redis.url;
   const child = await serve(args, env, dir);
-  return {
-    child,
-    ports,
-    dir,
-    keyId: `sha256:${createHash('sha256').update(spki).digest('hex')}`,
-    publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
-  };
+  return { child, ports, dir };
 }
 
 for (const name of ['kustomize', 'helm'] as const) {
-  describe(`${name}, public verification on: the rendered vouch.yaml under vouch serve`, () => {
+  describe(`${name}, public verification on: the rendered vouch.yaml under vouch serve, two replicas`, () => {
     let objects: K8sObject[] = [];
     let pki: TestPki | undefined;
     let redis: TestRedis | undefined;
-    let served: Served | undefined;
+    let registry: TestRegistry | undefined;
+    let work = '';
+    const replicas: Replica[] = [];
     let tlsAgent: Agent | undefined;
+    let keyId = '';
+    let publicKeyPem = '';
+    let image = '';
+    let digest = '';
+    let notationDir = '';
 
-    /** The loopback URL for a port of Service `service` (followed to the container port). */
-    function serviceUrl(service: string, portName: string, scheme: 'http' | 'https', p: string): string {
-      assert.ok(served);
+    /** The loopback URL of `replica` for a port of Service `service` (followed to the container port). */
+    function serviceUrl(
+      replica: number,
+      service: string,
+      portName: string,
+      scheme: 'http' | 'https',
+      p: string,
+    ) {
+      const r = replicas[replica];
+      assert.ok(r);
       const port = targetContainerPort(
         objects,
         find(objects, 'Service', service),
         portName,
         portName === 'public',
       );
-      const loopback = served.ports.get(port);
-      assert.ok(loopback, `port ${port} is one vouch listens on (${[...served.ports.keys()]})`);
+      const loopback = r.ports.get(port);
+      assert.ok(loopback, `port ${port} is one vouch listens on (${[...r.ports.keys()]})`);
       return `${scheme}://127.0.0.1:${loopback}${p}`;
+    }
+
+    async function admit(replica: number, webhookPath: string, containers: Array<[string, string]>) {
+      const review = await podReview({ namespace: 'shop', containers });
+      const res = await request(serviceUrl(replica, 'vouch', 'https', 'https', webhookPath), {
+        method: 'POST',
+        dispatcher: tlsAgent,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(review),
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, text, review };
     }
 
     before(async () => {
@@ -653,48 +691,82 @@ for (const name of ['kustomize', 'helm'] as const) {
         name === 'kustomize'
           ? kustomize(path.join(KUSTOMIZE, 'overlays', 'public-verification'))
           : renderChart(NAMESPACE, { ...chartOn, redis: { enabled: true } });
+      work = await mkdtemp(path.join(tmpdir(), 'vouch-deploy-public-reader-'));
       pki = await createPki();
       redis = await startRedis();
-      served = await serveRendered(objects, pki, redis);
+      registry = await startRegistry();
+      // an image signed with notation by the operator's CA, which replaces the example CA file of
+      // the vouch-trust ConfigMap (the rendered trust policy names that file's store)
+      const cert = await generateTestCertificate({ name: 'shop.test', keyAlgorithm: 'ec-p256' });
+      const client = createRegistryClient({ insecureHosts: [registry.host] });
+      const repository = client.repository(parseReference(`${registry.host}/shop/web:v1`));
+      const subject = await pushTestImage(repository, 'v1', `shop-web-${name}`);
+      await signNotation({
+        repository,
+        subject,
+        keyPem: cert.keyPem,
+        certChainPem: cert.certPem,
+        envelope: 'jws',
+      });
+      await client.close();
+      image = `${registry.host}/shop/web:v1`;
+      digest = subject.digest;
+      const trust = { ...trustFiles(objects), 'notation-ca-example.pem': cert.certPem };
+      notationDir = await writeNotationDir(path.join(work, 'notation'), cert.certPem, 'shop');
+      // the Secret vouch-signing: one key, mounted into every replica
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const signingKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+      keyId = `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+      publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+      await writeFile(path.join(work, 'vouch.pub'), publicKeyPem);
+      const inputs = { objects, pki, redis, signingKeyPem, trust, registryHost: registry.host };
+      replicas.push(...(await Promise.all([startReplica(inputs), startReplica(inputs)])));
       tlsAgent = new Agent({
         connect: { ca: await readFile(path.join(pki.dir, 'ca.crt')), servername: 'localhost' },
       });
     });
     after(async () => {
-      if (served) await stopChild(served.child);
+      await Promise.all(replicas.map((r) => stopChild(r.child)));
       await tlsAgent?.close();
-      if (served) await rm(served.dir, { recursive: true, force: true });
+      for (const r of replicas) await rm(r.dir, { recursive: true, force: true });
       if (pki) await rm(pki.dir, { recursive: true, force: true });
+      if (work) await rm(work, { recursive: true, force: true });
       await redis?.stop();
+      await registry?.stop();
     });
 
     it("GET /v1/keys through Service vouch-public's port: vouch's key from the mounted Secret, no client certificate", async () => {
-      assert.ok(served);
-      const res = await request(serviceUrl('vouch-public', 'public', 'http', '/v1/keys'), {
-        signal: AbortSignal.timeout(10_000),
-      });
-      assert.equal(res.statusCode, 200);
-      const body = (await res.body.json()) as { keys: Array<{ keyid: string; publicKey: string }> };
-      assert.equal(body.keys.length, 1);
-      assert.equal(body.keys[0]?.keyid, served.keyId);
-      assert.equal(body.keys[0]?.publicKey.trim(), served.publicKeyPem.trim());
-      const pem = await request(serviceUrl('vouch-public', 'public', 'http', '/v1/keys'), {
+      for (const replica of [0, 1]) {
+        const res = await request(serviceUrl(replica, 'vouch-public', 'public', 'http', '/v1/keys'), {
+          signal: AbortSignal.timeout(10_000),
+        });
+        assert.equal(res.statusCode, 200);
+        const body = (await res.body.json()) as { keys: Array<{ keyid: string; publicKey: string }> };
+        assert.equal(body.keys.length, 1);
+        assert.equal(body.keys[0]?.keyid, keyId);
+        assert.equal(body.keys[0]?.publicKey.trim(), publicKeyPem.trim());
+      }
+      const pem = await request(serviceUrl(0, 'vouch-public', 'public', 'http', '/v1/keys'), {
         headers: { accept: 'application/x-pem-file' },
       });
       assert.equal(pem.statusCode, 200);
-      assert.equal((await pem.body.text()).trim(), served.publicKeyPem.trim());
+      assert.equal((await pem.body.text()).trim(), publicKeyPem.trim());
     });
 
-    it('the public port is read-only and serves no webhook; nothing is listed yet', async () => {
-      const post = await request(serviceUrl('vouch-public', 'public', 'http', '/admission/validate/public'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(await podReview({ namespace: 'shop', containers: [] })),
-      });
+    it('the public port is read-only and serves no webhook; a namespace with nothing listed is a 404', async () => {
+      const post = await request(
+        serviceUrl(0, 'vouch-public', 'public', 'http', '/admission/validate/public'),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(await podReview({ namespace: 'shop', containers: [] })),
+        },
+      );
       await post.body.dump();
       assert.equal(post.statusCode, 405);
       assert.match(String(post.headers.allow), /GET/);
-      const list = await request(serviceUrl('vouch-public', 'public', 'http', '/v1/applications/shop'));
+      const list = await request(serviceUrl(0, 'vouch-public', 'public', 'http', '/v1/applications/quiet'));
       await list.body.dump();
       assert.equal(list.statusCode, 404);
     });
@@ -703,33 +775,93 @@ for (const name of ['kustomize', 'helm'] as const) {
       const paths = new Set(validatingWebhooks(objects).map((w) => w.clientConfig.service.path));
       assert.equal(paths.size, 4);
       for (const p of [...paths, '/admission/validate/bogus']) {
-        const review = await podReview({ namespace: 'shop', containers: [] });
-        const res = await request(serviceUrl('vouch', 'https', 'https', p), {
-          method: 'POST',
-          dispatcher: tlsAgent,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(review),
-        });
-        const text = await res.body.text();
+        const { status, text, review } = await admit(0, p, []);
         if (p.endsWith('bogus')) {
-          assert.equal(res.statusCode, 404, text);
+          assert.equal(status, 404, text);
           continue;
         }
-        assert.equal(res.statusCode, 200, `${p}: ${text}`);
+        assert.equal(status, 200, `${p}: ${text}`);
         const answer = JSON.parse(text) as { response: { uid: string; allowed: boolean } };
         assert.equal(answer.response.uid, (review.request as { uid: string }).uid);
         assert.equal(answer.response.allowed, true, `${p}: a pod without containers`);
       }
     });
 
-    it('the probe listener is ready with the rendered Redis cache', async () => {
-      const res = await request(serviceUrl('vouch', 'probes', 'http', '/ready'));
-      const body = (await res.body.json()) as {
-        checks?: { cache?: { degraded?: boolean; layers?: string[] } };
+    it("admitted through one replica on the public webhook's path, listed and signed by the other (shared Redis)", async () => {
+      const webhook = validatingWebhooks(objects).find(
+        (w) => pathOptions(w.clientConfig.service.path).join('+') === 'public' && w.name.startsWith('pods.'),
+      );
+      assert.ok(webhook, 'a pods webhook for namespaces labelled public');
+      const { status, text } = await admit(0, webhook.clientConfig.service.path, [['web', image]]);
+      assert.equal(status, 200, text);
+      assert.equal((JSON.parse(text) as { response: { allowed: boolean } }).response.allowed, true, text);
+      let listed: { status: number; body: Uint8Array } = { status: 0, body: new Uint8Array() };
+      for (let i = 0; i < 50; i++) {
+        const res = await request(serviceUrl(1, 'vouch-public', 'public', 'http', '/v1/applications/shop'));
+        listed = { status: res.statusCode, body: new Uint8Array(await res.body.arrayBuffer()) };
+        if (listed.status === 200) break;
+        await sleep(100);
+      }
+      assert.equal(listed.status, 200, Buffer.from(listed.body).toString());
+      const result = verifyApplications(listed.body, [parsePublicKey(publicKeyPem, 'vouch.pub')]);
+      assert.ok(result.ok, JSON.stringify(result));
+      assert.equal(result.keyId, keyId);
+      assert.equal(result.payload.namespace, 'shop');
+      assert.deepEqual(
+        result.payload.images.map((i) => [i.container, i.digest]),
+        [['web', digest]],
+      );
+    });
+
+    it('vouch verify URL --public-key re-verifies the listed image under the reader’s own trust', async () => {
+      const url = serviceUrl(1, 'vouch-public', 'public', 'http', '/v1/applications/shop');
+      const child = cli(
+        [
+          'verify',
+          url,
+          '--public-key',
+          path.join(work, 'vouch.pub'),
+          '--notation-dir',
+          notationDir,
+          '--insecure-registry',
+          registry?.host ?? '',
+          '-o',
+          'json',
+        ],
+        {},
+        work,
+      );
+      let out = '';
+      let err = '';
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+      });
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+        err += d;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 0, `${out}\n${err}`);
+      const report = JSON.parse(out) as {
+        accepted: boolean;
+        images: Array<{ reference: string; result: string }>;
       };
-      assert.equal(res.statusCode, 200, JSON.stringify(body));
-      assert.equal(body.checks?.cache?.degraded, false, JSON.stringify(body));
-      assert.ok(body.checks?.cache?.layers?.includes('redis'), JSON.stringify(body));
+      assert.equal(report.accepted, true);
+      assert.deepEqual(
+        report.images.map((i) => i.result),
+        ['verified'],
+      );
+    });
+
+    it('the probe listener is ready with the rendered Redis cache', async () => {
+      for (const replica of [0, 1]) {
+        const res = await request(serviceUrl(replica, 'vouch', 'probes', 'http', '/ready'));
+        const body = (await res.body.json()) as {
+          checks?: { cache?: { degraded?: boolean; layers?: string[] } };
+        };
+        assert.equal(res.statusCode, 200, JSON.stringify(body));
+        assert.equal(body.checks?.cache?.degraded, false, JSON.stringify(body));
+        assert.ok(body.checks?.cache?.layers?.includes('redis'), JSON.stringify(body));
+      }
     });
   });
 }
