@@ -168,6 +168,47 @@ function pathOptions(p: string): string[] {
   return rest === '' ? [] : rest.split('+').sort();
 }
 
+/**
+ * Every namespace (each value of both labels: absent, "true", "false"; vouch's own and kube-system)
+ * is matched by exactly one validating webhook per kind (rules), whose path options are what its
+ * labels ask for; vouch-system and kube-system by none.
+ */
+function checkSelectors(name: string, webhooks: Webhook[], on: boolean): void {
+  const labelValues = [undefined, 'true', 'false'];
+  const groups = new Map<string, Webhook[]>();
+  for (const w of webhooks) groups.set(ruleKey(w), [...(groups.get(ruleKey(w)) ?? []), w]);
+  assert.equal(groups.size, 2, `${name}: pods and workloads`);
+  for (const [, group] of groups) {
+    assert.equal(group.length, on ? 4 : 2, `${name}: ${group.map((w) => w.name)}`);
+    for (const enforce of labelValues)
+      for (const pub of labelValues)
+        for (const ns of ['shop', NAMESPACE, 'kube-system']) {
+          const labels: Record<string, string> = { 'kubernetes.io/metadata.name': ns };
+          if (enforce !== undefined) labels[ENFORCE_LABEL] = enforce;
+          if (pub !== undefined) labels[PUBLIC_LABEL] = pub;
+          const matched = group.filter((w) => selects(w.namespaceSelector, labels));
+          if (ns !== 'shop') {
+            assert.deepEqual(matched, [], `${name}: ${ns} is never gated`);
+            continue;
+          }
+          assert.equal(
+            matched.length,
+            1,
+            `${name}: ${JSON.stringify(labels)} → ${matched.map((w) => w.name)}`,
+          );
+          const expected = [
+            ...(enforce === 'true' ? ['enforce-details'] : []),
+            ...(on && pub === 'true' ? ['public'] : []),
+          ].sort();
+          assert.deepEqual(
+            pathOptions(matched[0]?.clientConfig.service.path ?? ''),
+            expected,
+            JSON.stringify(labels),
+          );
+        }
+  }
+}
+
 /** The Deployment's containerPort that a Service port's targetPort names. */
 function targetContainerPort(
   objects: K8sObject[],
@@ -331,41 +372,9 @@ describe('public verification and verification details, as deployed', () => {
   });
 
   it('validating webhooks: each namespace is checked by exactly one webhook per kind, on the path its labels ask for', () => {
-    const labelValues = [undefined, 'true', 'false'];
     for (const { name, objects, on } of variants) {
       const webhooks = validatingWebhooks(objects);
-      const groups = new Map<string, Webhook[]>();
-      for (const w of webhooks) groups.set(ruleKey(w), [...(groups.get(ruleKey(w)) ?? []), w]);
-      assert.equal(groups.size, 2, `${name}: pods and workloads`);
-      for (const [, group] of groups) {
-        assert.equal(group.length, on ? 4 : 2, `${name}: ${group.map((w) => w.name)}`);
-        for (const enforce of labelValues)
-          for (const pub of labelValues)
-            for (const ns of ['shop', NAMESPACE, 'kube-system']) {
-              const labels: Record<string, string> = { 'kubernetes.io/metadata.name': ns };
-              if (enforce !== undefined) labels[ENFORCE_LABEL] = enforce;
-              if (pub !== undefined) labels[PUBLIC_LABEL] = pub;
-              const matched = group.filter((w) => selects(w.namespaceSelector, labels));
-              if (ns !== 'shop') {
-                assert.deepEqual(matched, [], `${name}: ${ns} is never gated`);
-                continue;
-              }
-              assert.equal(
-                matched.length,
-                1,
-                `${name}: ${JSON.stringify(labels)} → ${matched.map((w) => w.name)}`,
-              );
-              const expected = [
-                ...(enforce === 'true' ? ['enforce-details'] : []),
-                ...(on && pub === 'true' ? ['public'] : []),
-              ].sort();
-              assert.deepEqual(
-                pathOptions(matched[0]?.clientConfig.service.path ?? ''),
-                expected,
-                JSON.stringify(labels),
-              );
-            }
-      }
+      checkSelectors(name, webhooks, on);
       // every webhook fails closed, on the Service vouch, like the default one
       for (const w of webhooks) {
         assert.equal(w.failurePolicy, 'Fail');
@@ -376,6 +385,46 @@ describe('public verification and verification details, as deployed', () => {
       }
       assert.equal(new Set(webhooks.map((w) => w.name)).size, webhooks.length, 'unique names');
     }
+  });
+
+  it('the selector check is not vacuous: overlapping, missing or crossed selectors are refused', () => {
+    const shipped = validatingWebhooks(variant('kustomize on'));
+    const broken = (edit: (ws: Webhook[]) => void) => {
+      const copy = structuredClone(shipped);
+      edit(copy);
+      return () => checkSelectors('broken', copy, true);
+    };
+    const byName = (ws: Webhook[], n: string) => {
+      const w = ws.find((x) => x.name === n);
+      assert.ok(w, n);
+      return w;
+    };
+    // the default webhook no longer leaves public namespaces out: they are checked twice
+    assert.throws(
+      broken((ws) => {
+        const sel = byName(ws, 'pods.verify.vouch.dev').namespaceSelector;
+        sel.matchExpressions = sel.matchExpressions?.filter((e) => e.key !== PUBLIC_LABEL);
+      }),
+      /→ pods\.verify\.vouch\.dev,pods\.public/,
+    );
+    // matchLabels "false" instead of NotIn "true": a namespace without the label is checked by none
+    assert.throws(
+      broken((ws) => {
+        const sel = byName(ws, 'workloads.verify.vouch.dev').namespaceSelector;
+        sel.matchExpressions = sel.matchExpressions?.filter((e) => e.key !== ENFORCE_LABEL);
+        sel.matchLabels = { [ENFORCE_LABEL]: 'false' };
+      }),
+      /→ $/m,
+    );
+    // the public and details-public paths swapped
+    assert.throws(
+      broken((ws) => {
+        const a = byName(ws, 'pods.public.verify.vouch.dev').clientConfig.service;
+        const b = byName(ws, 'pods.details-public.verify.vouch.dev').clientConfig.service;
+        [a.path, b.path] = [b.path, a.path];
+      }),
+      /"vouch.dev\/public-verification":"true"/,
+    );
   });
 
   it('the chart renders what the overlays render, feature on and off', () => {
@@ -435,7 +484,7 @@ describe('public verification and verification details, as deployed', () => {
         enabled: true,
         port: 9444,
         signingKey: { secretName: 'my-key', key: 'cosign.key', passwordKey: 'password' },
-        service: { type: 'LoadBalancer' },
+        service: { type: 'LoadBalancer', externalTrafficPolicy: 'Local' },
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } }],
         settings: { publicUrl: 'https://vouch.example.com', namespaces: ['shop'], ttlSeconds: 3600 },
       },
@@ -451,6 +500,7 @@ describe('public verification and verification details, as deployed', () => {
     assert.equal(pv.maxImages, 200, 'unset settings keep vouch defaults');
     const service = find(objects, 'Service', 'vouch-public');
     assert.equal(field(service, 'spec', 'type'), 'LoadBalancer');
+    assert.equal(field(service, 'spec', 'externalTrafficPolicy'), 'Local');
     assert.equal(targetContainerPort(objects, service, 'public'), 9444);
     const volume = (podSpec(objects).volumes as Array<Record<string, unknown>>).find(
       (v) => v.name === 'signing-key',
