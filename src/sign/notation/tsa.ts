@@ -66,9 +66,7 @@ export async function requestTimestamp(
     const length = Number(res.headers.get('content-length') ?? '0');
     if (length > MAX_RESPONSE_BYTES)
       throw new VouchError('SIGNING_FAILED', `timestamp response larger than ${MAX_RESPONSE_BYTES} bytes`);
-    body = new Uint8Array(await res.arrayBuffer());
-    if (body.byteLength > MAX_RESPONSE_BYTES)
-      throw new VouchError('SIGNING_FAILED', `timestamp response larger than ${MAX_RESPONSE_BYTES} bytes`);
+    body = await readLimited(res, MAX_RESPONSE_BYTES);
   } catch (err) {
     if (err instanceof VouchError) throw err;
     throw new VouchError(
@@ -104,4 +102,20 @@ export async function requestTimestamp(
     throw new VouchError('SIGNING_FAILED', 'timestamp token does not echo the request nonce');
   }
   return new Uint8Array(token.toSchema().toBER());
+}
+
+/** The body, refused as soon as it passes `max` bytes (a chunked answer has no content-length). */
+async function readLimited(res: Response, max: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (!res.body) return new Uint8Array();
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > max) {
+      await res.body.cancel().catch(() => {});
+      throw new VouchError('SIGNING_FAILED', `timestamp response larger than ${max} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { VouchError } from '../../../src/errors.js';
 import { createNotationEnvelope } from '../../../src/sign/notation/index.js';
@@ -91,6 +92,38 @@ describe('RFC 3161 timestamps from a real TSA (openssl ts)', { timeout: 60_000 }
     await assert.rejects(requestTimestamp('ftp://127.0.0.1/', new Uint8Array([1])), (err: unknown) => {
       return err instanceof VouchError && err.code === 'USAGE';
     });
+  });
+
+  it('refuses an endless chunked answer while reading it (a hand-written fake: no real TSA streams forever)', async () => {
+    let sent = 0;
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/timestamp-reply' }); // no content-length
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const pump = () => {
+        while (sent < 64 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+        if (sent < 64 * 1024 * 1024) res.once('drain', pump);
+        else res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await assert.rejects(
+        requestTimestamp(`http://127.0.0.1:${port}/`, new Uint8Array([1])),
+        (err: unknown) => {
+          return (
+            err instanceof VouchError &&
+            err.code === 'SIGNING_FAILED' &&
+            /larger than 1048576 bytes/.test(err.message)
+          );
+        },
+      );
+      assert.ok(sent < 16 * 1024 * 1024, `stopped reading early (the server wrote ${sent} bytes)`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   for (const format of ['jws', 'cose'] as const) {
