@@ -31,6 +31,8 @@ export interface StartRegistryOptions {
   readonly auth?: HtpasswdAuth | TokenAuth;
   /** How long to wait for GET /v2/ to answer (default 10 s). */
   readonly startTimeoutMs?: number;
+  /** Loopback port to listen on (default: a free one). */
+  readonly port?: number;
 }
 
 export interface TestRegistry {
@@ -40,6 +42,10 @@ export interface TestRegistry {
   readonly dataDir: string;
   /** The registry's recent log lines (for failure messages). */
   log(): string;
+  /** SIGKILL (a crash): connections drop at once; storage is kept. */
+  kill(): Promise<void>;
+  /** Starts the registry again on the same port and storage (after `kill`), resolving once it answers. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,68 +80,86 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     const { user, password } = options.auth.htpasswd;
     await writeFile(htpasswdPath, `${await htpasswdLine(user, password)}\n`);
   }
-  const config =
+  const config = (port: number): string =>
     'version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\n' +
     `storage:\n  filesystem:\n    rootdirectory: ${JSON.stringify(join(dataDir, 'storage'))}\n  delete:\n    enabled: true\n` +
     '  maintenance:\n    uploadpurging:\n      enabled: false\n' +
-    `http:\n  addr: 127.0.0.1:0\n  secret: vouch-test-secret\n` +
+    `http:\n  addr: 127.0.0.1:${port}\n  secret: vouch-test-secret\n` +
     authYaml(options.auth, htpasswdPath);
   const configPath = join(dataDir, 'config.yml');
-  await writeFile(configPath, config);
-
-  const child: ChildProcess = spawn(REGISTRY_BINARY, ['serve', configPath], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let logText = '';
   const timeoutMs = options.startTimeoutMs ?? 10_000;
-  const host = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`registry did not start within ${timeoutMs} ms:\n${logText}`)),
-      timeoutMs,
-    );
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${REGISTRY_BINARY} (apt package docker-registry): ${err.message}`));
+  let logText = '';
+  let child: ChildProcess;
+  const launch = async (port: number): Promise<string> => {
+    await writeFile(configPath, config(port));
+    const proc: ChildProcess = spawn(REGISTRY_BINARY, ['serve', configPath], {
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`registry exited with ${code} before listening:\n${logText}`));
-    });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      logText = (logText + chunk).slice(-16_384);
-      const m = /listening on (127\.0\.0\.1:\d+)/.exec(logText);
-      if (m?.[1]) {
+    child = proc;
+    const host = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`registry did not start within ${timeoutMs} ms:\n${logText}`)),
+        timeoutMs,
+      );
+      proc.once('error', (err) => {
         clearTimeout(timer);
-        resolve(m[1]);
-      }
+        reject(new Error(`cannot run ${REGISTRY_BINARY} (apt package docker-registry): ${err.message}`));
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`registry exited with ${code} before listening:\n${logText}`));
+      });
+      let launchLog = ''; // this start's lines only: an earlier start also logged "listening on"
+      proc.stderr?.setEncoding('utf8');
+      proc.stderr?.on('data', (chunk: string) => {
+        logText = (logText + chunk).slice(-16_384);
+        launchLog = (launchLog + chunk).slice(-4096);
+        const m = /listening on (127\.0\.0\.1:\d+)/.exec(launchLog);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    }).catch((err: unknown) => {
+      proc.kill('SIGKILL');
+      throw err;
     });
-  }).catch(async (err: unknown) => {
-    child.kill('SIGKILL');
+    proc.removeAllListeners('exit');
+
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        return host;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          proc.kill('SIGKILL');
+          throw new Error(`registry at ${host} does not answer GET /v2/: ${(err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  const host = await launch(options.port ?? 0).catch(async (err: unknown) => {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   });
-  child.removeAllListeners('exit');
-
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`registry at ${host} does not answer GET /v2/: ${(err as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const port = Number(host.split(':')[1]);
 
   return {
     host,
     dataDir,
     log: () => logText,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async restart() {
+      await launch(port);
+    },
     async stop() {
       await stopChild(child);
       await rm(dataDir, { recursive: true, force: true });
