@@ -9,7 +9,8 @@
  *   too, §1.3); each item has a `value` or a non-empty `error`, never neither (§1.9.1).
  * - A negative verdict is a value (`isSuccess:false`); a per-key `error` is for an image that could
  *   not be decided. Gatekeeper caches items, errors included, for minutes (§1.8), so when any key
- *   failed for a transient reason (timeout, unreachable or throttling registry) `systemError` is set
+ *   failed for a transient reason (timeout, unreachable or throttling registry), or was denied on an
+ *   inconclusive report (an identity or revocation service down or slow), `systemError` is set
  *   too: Gatekeeper never caches a system error, and its templates deny on it.
  * - `idempotent: true` (mandatory for mutation, §1.6; harmless on verify).
  * - Keys may carry Ratify's `[namespace]` prefix (§2.2); it is stripped before deciding.
@@ -18,6 +19,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import type { Decision, Report } from '../engine/types.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { startBudget } from './budget.js';
 import type { DecisionService, KeyResult } from './decisions.js';
@@ -141,6 +143,18 @@ const ITEM_END = Buffer.from('}');
 const ITEMS_END = Buffer.from(']');
 const RESPONSE_END = Buffer.from('}}');
 
+const hasInconclusive = (reports: readonly Report[]): boolean =>
+  reports.some((r) => r.outcome === 'inconclusive' || hasInconclusive(r.nested));
+
+/**
+ * A denial that rests on an inconclusive report (a PDS, PLC directory, OCSP responder or registry
+ * that was down or too slow) is as transient as a per-key timeout: Gatekeeper would cache the
+ * `isSuccess:false` value for its whole TTL (§1.8) and keep denying after the service is back, so
+ * it is answered with `systemError` too. vouch itself never caches it (decisions.ts).
+ */
+const transientDenial = (d: Decision): boolean =>
+  !d.allowed && (hasInconclusive(d.reports) || (d.platforms ?? []).some((p) => hasInconclusive(p.reports)));
+
 const errorAnswer = (r: Extract<KeyResult, { kind: 'error' }>): Answer => ({
   rest: [Buffer.from(`,"error":${JSON.stringify(r.message)}}`)],
   transient: r.transient,
@@ -178,7 +192,7 @@ export function registerGatekeeperRoutes(app: FastifyInstance, opts: GatekeeperR
     const valueAnswer = (result: KeyResult): Answer => {
       if (result.kind === 'error') return errorAnswer(result);
       const [before, after] = gatekeeperValueParts(result.decision);
-      return { rest: [VALUE, before, traceId, after, ITEM_END], transient: false };
+      return { rest: [VALUE, before, traceId, after, ITEM_END], transient: transientDenial(result.decision) };
     };
     const pinAnswer = (pinned: Awaited<ReturnType<DecisionService['pin']>>): Answer => {
       if (!('kind' in pinned))
@@ -230,7 +244,7 @@ export function registerGatekeeperRoutes(app: FastifyInstance, opts: GatekeeperR
     }
     chunks.push(ITEMS_END);
     if (transient > 0) {
-      const systemError = `${transient} of ${answers.size} images could not be decided (timeout or registry unavailable); see the items' errors`;
+      const systemError = `${transient} of ${answers.size} images could not be decided (timeout, or a registry or another service unavailable); see the items' errors and values`;
       chunks.push(Buffer.from(`,"systemError":${JSON.stringify(systemError)}`));
     }
     chunks.push(RESPONSE_END);
