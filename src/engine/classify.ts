@@ -30,6 +30,16 @@ const TABLE: Readonly<Partial<Record<VouchErrorCode, Classified>>> = {
   LAYOUT_INVALID: { outcome: 'failed', reason: 'malformed' },
 };
 
+/**
+ * The reason every verifier gives when the artifact's manifest is fine but the layer it reads has
+ * a media type it does not read (a `text/plain` layer where an envelope, a payload or a document
+ * belongs): failed, as content is (the bytes were digest-checked; the artifact is what was pushed).
+ */
+export const MEDIA_TYPE_MISMATCH = {
+  outcome: 'failed',
+  reason: 'media-type-mismatch',
+} as const satisfies Classified;
+
 /** The outcome and reason of a fetch that threw `err`; unknown errors are inconclusive `error`. */
 export function classifyFetchError(err: unknown, signal?: AbortSignal): Classified & { message: string } {
   const e = toVouchError(err);

@@ -1,5 +1,6 @@
 /** Helpers to build Reports the same way everywhere. */
 import { toVouchError } from '../errors.js';
+import { classifyFetchError } from './classify.js';
 import type { Artifact, Outcome, Report } from './types.js';
 
 export function artifactFacts(artifact: Artifact): Report['artifact'] {
@@ -43,8 +44,9 @@ export function reportFromError(
     );
   }
   const e = toVouchError(err);
-  const reason =
-    e.code === 'DEADLINE_EXCEEDED' ? 'timeout' : e.code === 'REGISTRY_UNREACHABLE' ? 'unreachable' : 'error';
+  // a throw is never final: the table's reason when it names a transient fault, else `error`
+  const c = classifyFetchError(e, signal);
+  const reason = c.outcome === 'inconclusive' ? c.reason : 'error';
   return makeReport(
     verifier,
     artifact,
@@ -55,6 +57,24 @@ export function reportFromError(
       code: e.code,
     },
   );
+}
+
+/**
+ * A registry read of `artifact` (its manifest or a blob) that threw: outcome and reason from the
+ * one table (classify.ts, docs/architecture.md "Registry faults: one table"), so every verifier
+ * answers the same fault the same way. `what` names what was read (`the signature`).
+ */
+export function reportFromFetchError(
+  verifier: string,
+  artifact: Artifact,
+  err: unknown,
+  signal: AbortSignal,
+  what: string,
+): Report {
+  const c = classifyFetchError(err, signal);
+  return makeReport(verifier, artifact, c.outcome, c.reason, `could not read ${what}: ${c.message}`, {
+    code: toVouchError(err).code,
+  });
 }
 
 /** The verifier name of a report that only carries the reports of an artifact's own artifacts. */

@@ -73,3 +73,33 @@ export function sendJson(
   });
   res.end(bytes);
 }
+
+/**
+ * Forwards one GET or HEAD to `upstream` (`host:port`, plain HTTP) at `path` and copies the answer
+ * back (status, content type, digest and length headers, body): a fault server in front of a real
+ * registry serves its content unchanged except where a test injects a fault.
+ */
+export async function forwardTo(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstream: string,
+  path: string,
+): Promise<void> {
+  const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
+  const accept = req.headers.accept;
+  const answer = await fetch(`http://${upstream}${path}`, {
+    method,
+    headers: accept ? { accept } : {},
+    redirect: 'manual',
+    signal: AbortSignal.timeout(10_000),
+  });
+  const headers: Record<string, string> = {};
+  for (const name of ['content-type', 'docker-content-digest', 'content-length', 'location', 'link']) {
+    const v = answer.headers.get(name);
+    if (v !== null) headers[name] = v;
+  }
+  const body = method === 'HEAD' ? undefined : Buffer.from(await answer.arrayBuffer());
+  if (body) headers['content-length'] = String(body.byteLength);
+  res.writeHead(answer.status, headers);
+  res.end(body);
+}

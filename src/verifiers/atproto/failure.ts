@@ -18,6 +18,8 @@ export type AtprotoReason =
   | 'high-s'
   | 'did-mismatch'
   | 'malformed'
+  | 'media-type-mismatch'
+  | 'too-large'
   | 'forbidden-address'
   | 'did-resolution-failed'
   | 'unreachable'

@@ -10,6 +10,8 @@
  * no signature.
  */
 import { resolveTxt as dnsResolveTxt } from 'node:dns/promises';
+import { MEDIA_TYPE_MISMATCH } from '../../engine/classify.js';
+import { reportFromFetchError } from '../../engine/reports.js';
 import type { Artifact, Report, ScopePolicy, Subject, Verifier, VerifyContext } from '../../engine/types.js';
 import { isVouchError, TRANSIENT_CODES } from '../../errors.js';
 import type { AtprotoTrust } from '../../trust/atproto/load.js';
@@ -83,13 +85,17 @@ async function readArtifactJson(
       `the signature artifact's subject is ${m.subject.digest}, not ${subject.descriptor.digest}`,
     );
   }
-  const layer =
-    m.layers.find(
-      (l) => l.mediaType === 'application/json' || l.mediaType === ATPROTO_SIGNATURE_ARTIFACT_TYPE,
-    ) ?? m.layers[0];
-  if (!layer) throw new AtprotoFailure('malformed', 'the signature artifact has no layer');
+  // docs/atproto.md: one `application/json` layer (the artifact type is accepted too)
+  const layer = m.layers.find(
+    (l) => l.mediaType === 'application/json' || l.mediaType === ATPROTO_SIGNATURE_ARTIFACT_TYPE,
+  );
+  if (!layer)
+    throw new AtprotoFailure(
+      MEDIA_TYPE_MISMATCH.reason,
+      `the signature artifact has no application/json layer (layers: ${m.layers.map((l) => l.mediaType).join(', ') || 'none'})`,
+    );
   if (layer.size > MAX_ARTIFACT_BYTES)
-    throw new AtprotoFailure('malformed', `the signature artifact layer has ${layer.size} bytes`);
+    throw new AtprotoFailure('too-large', `the signature artifact layer has ${layer.size} bytes`);
   return ctx.repository.fetchBlob(layer, { maxBytes: MAX_ARTIFACT_BYTES, signal: ctx.signal });
 }
 
@@ -137,8 +143,18 @@ export function createAtprotoVerifier(trust: AtprotoTrust, deps: AtprotoVerifier
       const scope = atprotoScopeRequirement(trust, subject.name);
       const scopeDetails = scope ? { policy: scope.policyName, action: scope.action } : {};
       let did: string | undefined;
+      let json: Uint8Array;
       try {
-        const claim = parseSignatureArtifact(await readArtifactJson(subject, artifact, ctx));
+        json = await readArtifactJson(subject, artifact, ctx);
+      } catch (err) {
+        if (err instanceof AtprotoFailure)
+          return report(artifact, err.reason, err.message, { ...err.details, ...scopeDetails });
+        // registry and transport faults: the one table (src/engine/classify.ts)
+        const r = reportFromFetchError('atproto', artifact, err, ctx.signal, 'the signature artifact');
+        return { ...r, details: { ...r.details, ...scopeDetails } };
+      }
+      try {
+        const claim = parseSignatureArtifact(json);
         did = claim.did;
         const verified = await verifyClaim(
           claim,

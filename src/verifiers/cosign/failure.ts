@@ -17,6 +17,7 @@ export type CosignReason =
   | 'sct-invalid'
   | 'expired'
   | 'malformed'
+  | 'media-type-mismatch'
   | 'predicate-type-mismatch'
   | 'condition-failed'
   | 'builder-mismatch'

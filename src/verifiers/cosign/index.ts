@@ -6,8 +6,9 @@
  * fails with a stable reason (failure.ts).
  */
 
+import { MEDIA_TYPE_MISMATCH } from '../../engine/classify.js';
+import { reportFromFetchError } from '../../engine/reports.js';
 import type { Artifact, Report, Subject, Verifier, VerifyContext } from '../../engine/types.js';
-import { TRANSIENT_CODES, toVouchError, type VouchErrorCode } from '../../errors.js';
 import type { Descriptor, ImageManifest } from '../../registry/types.js';
 import { type CosignTrust, policyFor } from '../../trust/cosign/load.js';
 import { checkRequirements, verifyDsseLayer } from './attestation.js';
@@ -24,13 +25,6 @@ export const MAX_LAYER_BYTES = 4 * 1024 * 1024;
 /** The predicate type cosign v3 uses for a plain image signature in a bundle. */
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 
-/** Content errors: the artifact is bad, not the network. */
-const CONTENT_FAILURES = new Set<VouchErrorCode>([
-  'CONTENT_TOO_LARGE',
-  'CONTENT_DIGEST_MISMATCH',
-  'MANIFEST_INVALID',
-  'CONTENT_TRUNCATED',
-]);
 const REFERRER_TYPES = new Set<string>([MediaTypes.simpleSigning, MediaTypes.cosignArtifactSignature]);
 
 /** Creates the `cosign` verifier over loaded trust material. */
@@ -70,15 +64,8 @@ export function createCosignVerifier(trust: CosignTrust): Verifier {
       } catch (err) {
         if (err instanceof CosignCheckFailure)
           return report(artifact, 'failed', err.reason, err.message, err.details);
-        const e = toVouchError(err);
-        if (TRANSIENT_CODES.has(e.code)) {
-          const reason = e.code === 'DEADLINE_EXCEEDED' || e.code === 'ABORTED' ? 'timeout' : 'unreachable';
-          return report(artifact, 'inconclusive', reason, e.message, { code: e.code });
-        }
-        if (CONTENT_FAILURES.has(e.code)) {
-          return report(artifact, 'failed', 'malformed', e.message, { code: e.code });
-        }
-        return report(artifact, 'inconclusive', 'error', e.message, { code: e.code });
+        // registry and transport faults: the one table (src/engine/classify.ts)
+        return reportFromFetchError('cosign', artifact, err, ctx.signal, 'the signature');
       }
     },
   };
@@ -91,7 +78,10 @@ async function fetchLayers(
 ): Promise<Array<{ d: Descriptor; bytes: Uint8Array }>> {
   const layers = manifest.layers.filter((l) => l.mediaType === mediaType);
   if (layers.length === 0)
-    throw new CosignCheckFailure('malformed', `the manifest has no ${mediaType} layer`);
+    throw new CosignCheckFailure(
+      MEDIA_TYPE_MISMATCH.reason,
+      `the manifest has no ${mediaType} layer (layers: ${manifest.layers.map((l) => l.mediaType).join(', ') || 'none'})`,
+    );
   if (layers.length > MAX_SIGNATURE_LAYERS) {
     throw new CosignCheckFailure(
       'malformed',
@@ -208,7 +198,8 @@ async function verifyBundleArtifact(
   ctx: VerifyContext,
 ): Promise<Report> {
   const layer = manifest.layers.find((l) => isBundleMediaType(l.mediaType));
-  if (!layer) throw new CosignCheckFailure('malformed', 'the bundle artifact has no bundle layer');
+  if (!layer)
+    throw new CosignCheckFailure(MEDIA_TYPE_MISMATCH.reason, 'the bundle artifact has no bundle layer');
   const bytes = await ctx.repository.fetchBlob(layer, { maxBytes: MAX_LAYER_BYTES, signal: ctx.signal });
   const isDsse =
     manifest.annotations?.['dev.sigstore.bundle.content'] === 'dsse-envelope' ||

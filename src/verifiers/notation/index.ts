@@ -4,8 +4,9 @@
  * check when the policy asks for one (revocation.ts), and turns the result into a Report.
  */
 
+import { MEDIA_TYPE_MISMATCH } from '../../engine/classify.js';
+import { reportFromFetchError } from '../../engine/reports.js';
 import type { Artifact, Report, ScopePolicy, Subject, Verifier, VerifyContext } from '../../engine/types.js';
-import { TRANSIENT_CODES, toVouchError } from '../../errors.js';
 import { selectTrustPolicyStatement } from '../../trust/notation/policy.js';
 import type { NotationTrust } from '../../trust/notation/types.js';
 import { verifyNotationEnvelope } from './core.js';
@@ -128,30 +129,21 @@ async function verifyArtifact(
     mediaType = layer.mediaType;
     if (mediaType !== JWS_MEDIA_TYPE && mediaType !== COSE_MEDIA_TYPE) {
       return report(
-        'failed',
-        'unsupported',
+        MEDIA_TYPE_MISMATCH.outcome,
+        MEDIA_TYPE_MISMATCH.reason,
         `signature envelope media type "${mediaType}" is not supported (${JWS_MEDIA_TYPE} or ${COSE_MEDIA_TYPE})`,
       );
     }
     if (layer.size > MAX_ENVELOPE_BYTES) {
       return report(
         'failed',
-        'malformed',
+        'too-large',
         `the signature envelope is ${layer.size} bytes, more than the ${MAX_ENVELOPE_BYTES} allowed`,
       );
     }
     envelope = await ctx.repository.fetchBlob(layer, { maxBytes: MAX_ENVELOPE_BYTES, signal: ctx.signal });
   } catch (err) {
-    const e = toVouchError(err);
-    if (TRANSIENT_CODES.has(e.code)) {
-      const reason = e.code === 'DEADLINE_EXCEEDED' || e.code === 'ABORTED' ? 'timeout' : 'unreachable';
-      return report('inconclusive', reason, `could not read the signature: ${e.message}`);
-    }
-    if (e.code === 'CONTENT_DIGEST_MISMATCH')
-      return report('failed', 'integrity', `the signature content does not match its digest: ${e.message}`);
-    if (e.code === 'CONTENT_TOO_LARGE')
-      return report('failed', 'malformed', `the signature envelope is too large: ${e.message}`);
-    return report('inconclusive', 'error', `could not read the signature: ${e.message}`);
+    return reportFromFetchError('notation', artifact, err, ctx.signal, 'the signature');
   }
 
   let result: NotationResult = verifyNotationEnvelope(

@@ -48,6 +48,7 @@ const CLASS: Record<CosignReason, string> = {
   'disallowed-license': 'payload-mismatch',
   'disallowed-package': 'payload-mismatch',
   malformed: 'malformed',
+  'media-type-mismatch': 'malformed',
   expired: 'expired',
 };
 
