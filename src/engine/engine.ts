@@ -8,7 +8,7 @@ import { createLimiter } from '../concurrency.js';
 import { VouchError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import type { Policy } from '../policy/policy.js';
-import { parseAnyReference } from '../reference/parse.js';
+import { formatReference, parseAnyReference } from '../reference/parse.js';
 import type { ImageReference, LayoutReference } from '../reference/types.js';
 import { discoverArtifacts } from '../referrers/discover.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -76,15 +76,44 @@ export class Engine {
   }
 
   /** Resolves `reference` to its subject: repository handle and manifest descriptor. */
-  async subject(reference: string, signal: AbortSignal): Promise<Subject> {
-    const ref = parseAnyReference(reference);
+  subject(reference: string, signal: AbortSignal): Promise<Subject> {
+    return this.#resolveSubject(parseAnyReference(reference), reference, signal);
+  }
+
+  /**
+   * Resolves a registry image (already parsed) to its subject: one HEAD. The type admits no OCI
+   * layout, so a caller serving network keys (the server) can never open a local directory.
+   */
+  resolveImage(ref: ImageReference, signal: AbortSignal): Promise<Subject> {
+    return this.#resolveSubject(ref, formatReference(ref), signal);
+  }
+
+  /**
+   * The subject of a registry image already resolved to `descriptor` (a cached resolution),
+   * without I/O: the repository handle is opened, nothing is fetched. The descriptor must be one
+   * this process (or its shared cache) got from `resolveImage`, digest checked.
+   */
+  imageSubject(ref: ImageReference, descriptor: Descriptor): Subject {
+    return {
+      name: subjectName(ref),
+      reference: ref,
+      descriptor,
+      repository: this.#options.registry.repository(ref),
+    };
+  }
+
+  async #resolveSubject(
+    ref: ImageReference | LayoutReference,
+    written: string,
+    signal: AbortSignal,
+  ): Promise<Subject> {
     const repository = this.#options.registry.repository(ref);
     const target = ref.digest ?? ref.tag ?? 'latest';
     const descriptor = await repository.resolve(target, { signal });
     if (ref.digest && descriptor.digest !== ref.digest) {
       throw new VouchError(
         'CONTENT_DIGEST_MISMATCH',
-        `${reference} resolved to ${descriptor.digest}, not the digest it names`,
+        `${written} resolved to ${descriptor.digest}, not the digest it names`,
       );
     }
     return { name: subjectName(ref), reference: ref, descriptor, repository };

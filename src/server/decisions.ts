@@ -1,17 +1,24 @@
 /**
  * The server's path to a decision for one image key, shared by every endpoint:
  *
- *   key → resolve tag to digest (cached briefly) → decision cache keyed by
- *   `engine.generation` + subject name + digest (never by tag) → engine.decideSubject.
+ *   key → parsed once (a registry reference; an `oci:` layout key is refused) → resolve tag to
+ *   its manifest descriptor (cached briefly) → decision cache keyed by `engine.generation` +
+ *   subject name + digest (never by tag) → engine.decideSubject.
  *
- * Identical in-flight work is shared (the cache's single-flight), so a hundred pods of one
- * Deployment cost one verification. A computation runs under its own deadline,
- * not the deadline of the request that happened to start it: a request whose budget ends earlier
- * stops waiting (its key gets `timeout`), while the work completes and warms the cache for
- * Gatekeeper's retry (the computation deadline is the larger of 10 s and 4 × the validate budget).
- * Computations across all requests are bounded by `imageConcurrency`. Images are numbered as they
- * start, and a registry host's waiting requests are served lowest number first, so under a
- * registry-bound batch images finish one after another instead of all together at the end.
+ * The cached resolution keeps the whole descriptor, so a cached resolution whose decision expired
+ * rebuilds the subject without I/O (`engine.imageSubject`): no request but the verification's own.
+ *
+ * Identical in-flight work is shared (the cache's single-flight, and one task per key in this
+ * process), so a hundred pods of one Deployment cost one verification. An image that needs the
+ * registry takes one `imageConcurrency` slot for all of it (its tag's HEAD and its verification)
+ * and runs under one deadline of its own from when it gets the slot, not the deadline of the
+ * request that happened to start it: a request whose budget ends earlier stops waiting (its key
+ * gets `timeout`), while the work completes and warms the cache for Gatekeeper's retry (the
+ * computation deadline is the larger of 10 s and 4 × the validate budget). Every single-flight
+ * computation is started by a task already holding its slot, so a task waiting on another's
+ * computation never waits on a slot that it holds itself. Images are numbered as they start, and a
+ * registry host's waiting requests are served lowest number first, so under a registry-bound
+ * batch images finish one after another instead of all together at the end.
  *
  * Only decisions with no inconclusive report are cached (a timeout or an unreachable registry must
  * not be remembered as an answer); denials live `negativeTtlMs`, allows `ttlMs`.
@@ -23,13 +30,21 @@ import { TRANSIENT_CODES, toVouchError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { parseReference, pinnedReference } from '../reference/parse.js';
+import type { ImageReference } from '../reference/types.js';
 import { withRegistryPriority } from '../registry/remote/priority.js';
+import type { Descriptor } from '../registry/types.js';
 import { compactValue } from './compact.js';
 
-/** What the server needs of the engine (the real `Engine` satisfies it). */
+/**
+ * What the server needs of the engine (the real `Engine` satisfies it). It takes parsed registry
+ * references only: no method here can open a local OCI layout.
+ */
 export interface DecisionEngine {
   readonly generation: string;
-  subject(reference: string, signal: AbortSignal): Promise<Subject>;
+  /** Resolves a registry image to its subject (one HEAD). */
+  resolveImage(ref: ImageReference, signal: AbortSignal): Promise<Subject>;
+  /** The subject of an image already resolved to `descriptor`, without I/O. */
+  imageSubject(ref: ImageReference, descriptor: Descriptor): Subject;
   decideSubject(
     reference: string,
     subject: Subject,
@@ -42,11 +57,13 @@ export type KeyResult =
   | { readonly kind: 'decision'; readonly decision: Decision; readonly cached: boolean }
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly transient: boolean };
 
-/** A resolved tag, as cached. */
-interface Resolution {
-  readonly name: string;
-  readonly digest: string;
-}
+/**
+ * A resolved key, as cached under `resolve:<key>`: the subject name and the manifest descriptor
+ * the key resolved to. `name` and `digest` keep the shape earlier versions wrote (a shared Redis
+ * cache may hold either during a rolling upgrade); an entry without `mediaType` and `size` was
+ * written by one of them, and its subject is resolved again by digest.
+ */
+type Resolution = { readonly name: string } & Descriptor;
 
 export interface DecisionServiceOptions {
   readonly engine: DecisionEngine;
@@ -141,46 +158,91 @@ async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<
   }
 }
 
+/** The descriptor of a cached resolution; undefined for an entry an earlier version wrote. */
+function descriptorOf(resolution: Resolution): Descriptor | undefined {
+  if (typeof resolution.mediaType !== 'string' || typeof resolution.size !== 'number') return undefined;
+  const { name: _name, ...descriptor } = resolution;
+  return descriptor;
+}
+
 export function createDecisionService(options: DecisionServiceOptions): DecisionService {
   const { engine, cache, metrics, logger } = options;
   const limit = createLimiter(options.imageConcurrency);
+  const cachingResolutions = options.cacheEnabled && options.resolveTtlMs > 0;
   const decisionTtl = (d: Decision): number => {
     // a platform's inconclusive report (multi-arch rules) is as uncacheable as the image's own
     if (hasInconclusive(d.reports) || d.platforms?.some((p) => hasInconclusive(p.reports))) return 0;
     return d.allowed && !d.wouldDeny ? options.ttlMs : options.negativeTtlMs;
   };
 
-  /** Resolves a key, returning the subject when this call had to fetch it. */
-  const resolve = async (reference: string): Promise<{ resolution: Resolution; subject?: Subject }> => {
+  /**
+   * Runs `work` for one image: one `imageConcurrency` slot and one computation deadline for
+   * everything it fetches. While caching, calls with the same `id` at once share one task (and
+   * `joined` says this call did not start it), so duplicates do not hold slots of their own.
+   */
+  const running = new Map<string, Promise<unknown>>();
+  const imageTask = <T>(
+    id: string,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): { readonly task: Promise<T>; readonly joined: boolean } => {
+    const run = () => limit(() => withDeadline(options.computeTimeoutMs, work));
+    if (!options.cacheEnabled) return { task: run(), joined: false };
+    const shared = running.get(id) as Promise<T> | undefined;
+    if (shared) return { task: shared, joined: true };
+    const task = run().finally(() => {
+      if (running.get(id) === task) running.delete(id);
+    });
+    running.set(id, task);
+    return { task, joined: false };
+  };
+
+  const resolutionKey = (reference: string): string => `resolve:${reference}`;
+  const peekResolution = (reference: string): Resolution | undefined =>
+    cachingResolutions ? cache.peek?.<Resolution>(resolutionKey(reference)) : undefined;
+
+  /** The key's resolution (cached `resolveTtlMs`), with its subject when this call resolved it. */
+  const resolve = async (
+    ref: ImageReference,
+    reference: string,
+    signal: AbortSignal,
+  ): Promise<{ resolution: Resolution; subject?: Subject }> => {
     let subject: Subject | undefined;
     const fetch = async (): Promise<Resolution> => {
-      const fetched = await limit(() =>
-        withDeadline(options.computeTimeoutMs, (signal) => engine.subject(reference, signal)),
-      );
+      const fetched = await engine.resolveImage(ref, signal);
       subject = fetched;
       // kept for resolveTtlMs: flat copies, the name shared by every image of its repository
-      return compactValue({ name: fetched.name, digest: fetched.descriptor.digest });
+      return compactValue({ name: fetched.name, ...fetched.descriptor });
     };
-    const resolution =
-      options.cacheEnabled && options.resolveTtlMs > 0
-        ? await cache.getOrCompute<Resolution>(`resolve:${reference}`, options.resolveTtlMs, fetch)
-        : await fetch();
+    const resolution = cachingResolutions
+      ? await cache.getOrCompute<Resolution>(resolutionKey(reference), options.resolveTtlMs, fetch)
+      : await fetch();
     return subject ? { resolution, subject } : { resolution };
+  };
+
+  /** The subject of a cached resolution: rebuilt from its descriptor, no I/O. */
+  const subjectOf = (ref: ImageReference, resolution: Resolution, signal: AbortSignal): Promise<Subject> => {
+    const descriptor = descriptorOf(resolution);
+    if (descriptor) return Promise.resolve(engine.imageSubject(ref, descriptor));
+    // an entry an earlier version wrote (name and digest only): its digest is resolved (one HEAD)
+    const pinned: ImageReference = {
+      registry: ref.registry,
+      repository: ref.repository,
+      digest: resolution.digest,
+    };
+    return engine.resolveImage(pinned, signal);
   };
 
   const compute = async (
     reference: string,
-    resolution: Resolution,
-    known?: Subject,
+    subject: Subject,
+    signal: AbortSignal,
     platforms?: readonly string[],
   ): Promise<Decision> => {
     const started = performance.now();
-    const decision = await withDeadline(options.computeTimeoutMs, (signal) =>
-      limit(async () => {
-        const subject = known ?? (await engine.subject(`${resolution.name}@${resolution.digest}`, signal));
-        return engine.decideSubject(reference, subject, { signal, ...(platforms ? { platforms } : {}) });
-      }),
-    );
+    const decision = await engine.decideSubject(reference, subject, {
+      signal,
+      ...(platforms ? { platforms } : {}),
+    });
     metrics.freshDecision(decision);
     logger.info(
       {
@@ -200,13 +262,45 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
 
   let nextPriority = 0;
   // a decision for given platforms (admission) is its own entry: platform lists change the answer
+  const platformSuffix = (platforms?: readonly string[]): string =>
+    platforms ? `|${platforms.join(',')}` : '';
   const decisionKey = (resolution: Resolution, platforms?: readonly string[]): string =>
-    `decision:${engine.generation}:${resolution.name}@${resolution.digest}${platforms ? `|${platforms.join(',')}` : ''}`;
+    `decision:${engine.generation}:${resolution.name}@${resolution.digest}${platformSuffix(platforms)}`;
+
+  /** The decision for a parsed key: from the cache, else in one image task. */
+  const decideImage = async (
+    reference: string,
+    ref: ImageReference,
+    platforms?: readonly string[],
+  ): Promise<{ decision: Decision; cached: boolean }> => {
+    const known = peekResolution(reference);
+    // both answers in this process: no slot, no registry
+    const hit = known && cache.peek?.<Decision>(decisionKey(known, platforms));
+    if (hit) return { decision: hit, cached: true };
+    const { task, joined } = imageTask(`decide:${reference}${platformSuffix(platforms)}`, async (signal) => {
+      const { resolution, subject } = known ? { resolution: known } : await resolve(ref, reference, signal);
+      const run = async () =>
+        compute(reference, subject ?? (await subjectOf(ref, resolution, signal)), signal, platforms);
+      if (!options.cacheEnabled) return { decision: await run(), cached: false };
+      let fresh = false;
+      const decision = await cache.getOrCompute<Decision>(
+        decisionKey(resolution, platforms),
+        decisionTtl,
+        () => {
+          fresh = true;
+          return run();
+        },
+      );
+      return { decision, cached: !fresh };
+    });
+    const result = await task;
+    return joined ? { decision: result.decision, cached: true } : result;
+  };
 
   return {
     peek(reference) {
       if (!options.cacheEnabled || options.resolveTtlMs <= 0 || !cache.peek) return undefined;
-      const resolution = cache.peek<Resolution>(`resolve:${reference}`);
+      const resolution = cache.peek<Resolution>(resolutionKey(reference));
       if (!resolution) return undefined;
       const decision = cache.peek<Decision>(decisionKey(resolution));
       if (!decision) return undefined;
@@ -216,21 +310,11 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
     async decide(reference, signal, platforms) {
       const started = performance.now();
       try {
-        // image references only: a key must never name a local OCI layout (`oci:/path`)
-        parseReference(reference);
+        // the one parse of the key: a registry reference, so no key can name a local OCI layout
+        // (`oci:/path` is refused here with REFERENCE_INVALID, and the engine seam takes no other)
+        const ref = parseReference(reference);
         // registry requests of images started earlier go first (registry/remote/priority.ts)
-        const work = withRegistryPriority(nextPriority++, async () => {
-          const { resolution, subject } = await resolve(reference);
-          if (!options.cacheEnabled)
-            return { decision: await compute(reference, resolution, subject, platforms), cached: false };
-          const key = decisionKey(resolution, platforms);
-          let fresh = false;
-          const decision = await cache.getOrCompute<Decision>(key, decisionTtl, () => {
-            fresh = true;
-            return compute(reference, resolution, subject, platforms);
-          });
-          return { decision, cached: !fresh };
-        });
+        const work = withRegistryPriority(nextPriority++, () => decideImage(reference, ref, platforms));
         const { decision, cached } = await raceSignal(work, signal);
         metrics.decisionCache(cached);
         metrics.decision(decision, (performance.now() - started) / 1000);
@@ -245,10 +329,7 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       }
     },
     peekPin(reference) {
-      const resolution =
-        options.cacheEnabled && options.resolveTtlMs > 0
-          ? cache.peek?.<Resolution>(`resolve:${reference}`)
-          : undefined;
+      const resolution = peekResolution(reference);
       if (resolution)
         return { reference: `${resolution.name}@${resolution.digest}`, digest: resolution.digest };
       try {
@@ -262,14 +343,20 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
     },
     async pin(reference, signal) {
       try {
-        const parsed = parseReference(reference);
+        const ref = parseReference(reference);
         // a digest reference is already pinned: no registry round trip
-        if (parsed.digest)
-          return { reference: pinnedReference(parsed, parsed.digest), digest: parsed.digest };
-        const { resolution } = await raceSignal(
-          withRegistryPriority(nextPriority++, () => resolve(reference)),
-          signal,
-        );
+        if (ref.digest) return { reference: pinnedReference(ref, ref.digest), digest: ref.digest };
+        const resolution =
+          peekResolution(reference) ??
+          (await raceSignal(
+            withRegistryPriority(
+              nextPriority++,
+              () =>
+                imageTask(`pin:${reference}`, async (s) => (await resolve(ref, reference, s)).resolution)
+                  .task,
+            ),
+            signal,
+          ));
         return { reference: `${resolution.name}@${resolution.digest}`, digest: resolution.digest };
       } catch (err) {
         return errorResult(err, signal);

@@ -35,14 +35,17 @@ const DIGEST = `sha256:${createHash('sha256').update('fuzz').digest('hex')}`;
 /** Images named "deny…" are denied, "missing…" are not found, the rest allowed. */
 const engine: DecisionEngine = {
   generation: 'fuzz',
-  async subject(reference) {
-    if (reference.includes('missing')) throw new VouchError('REGISTRY_NOT_FOUND', `${reference} not found`);
-    return {
-      name: reference,
-      reference: { registry: 'r', repository: 'x' },
-      descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: DIGEST, size: 1 },
-      repository: {},
-    } as never;
+  async resolveImage(ref) {
+    const name = `${ref.registry}/${ref.repository}`;
+    if (name.includes('missing')) throw new VouchError('REGISTRY_NOT_FOUND', `${name} not found`);
+    return engine.imageSubject(ref, {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: DIGEST,
+      size: 1,
+    });
+  },
+  imageSubject(ref, descriptor) {
+    return { name: `${ref.registry}/${ref.repository}`, reference: ref, descriptor, repository: {} } as never;
   },
   async decideSubject(reference, subject) {
     const allowed = !reference.includes('deny');
