@@ -260,7 +260,7 @@ describe('detached signatures: vouch sign --output-signature and vouch verify --
       }
     });
 
-    it('denies a notation envelope that does not match its descriptor (integrity), or whose signature was altered', async () => {
+    it('denies a notation envelope that does not match its descriptor (digest-mismatch), or whose signature was altered', async () => {
       const jws = JSON.parse(await readFile(file('a.jws'), 'utf8'));
       const last = jws.signature.at(-2) === 'A' ? 'B' : 'A';
       jws.signature = `${jws.signature.slice(0, -2)}${last}${jws.signature.slice(-1)}`;
@@ -278,7 +278,7 @@ describe('detached signatures: vouch sign --output-signature and vouch verify --
       );
       assert.equal(out.code, 1, out.stdout);
       const [mismatch] = json(out).reports;
-      assert.deepEqual([mismatch?.outcome, mismatch?.reason], ['failed', 'integrity']);
+      assert.deepEqual([mismatch?.outcome, mismatch?.reason], ['failed', 'digest-mismatch']);
       assert.match(mismatch?.message ?? '', /does not match the digest its descriptor records/);
       assert.equal(mismatch?.details.failedCheck, undefined);
       // the descriptor rewritten to the altered envelope: the signature itself fails
