@@ -120,16 +120,22 @@ export interface ServingReport {
 }
 
 /**
- * Every `everyMs` until stopped: GET /health and verify `warmKey` (decided and cached before the
- * fault), each within SERVING_DEADLINE_MS, on connections of their own (`client`).
+ * Every `everyMs` until stopped (or `maxMs` passed, so a failed test cannot leave it running):
+ * GET /health and verify `warmKey` (decided and cached before the fault), each within
+ * SERVING_DEADLINE_MS.
  */
 export function watchServing(
   client: TestClient,
   url: string,
   warmKey: string,
   everyMs = 150,
+  maxMs = 30_000,
 ): { stop(): Promise<ServingReport> } {
   let stopped = false;
+  const giveUp = setTimeout(() => {
+    stopped = true;
+  }, maxMs);
+  giveUp.unref();
   let rounds = 0;
   let maxHealthMs = 0;
   let maxWarmMs = 0;
@@ -166,6 +172,7 @@ export function watchServing(
   return {
     async stop() {
       stopped = true;
+      clearTimeout(giveUp);
       await loop;
       return { rounds, maxHealthMs, maxWarmMs, failures };
     },
