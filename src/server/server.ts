@@ -22,6 +22,7 @@ import { registerProvideRoute } from './provide.js';
 import { createPublicListener, type PublicListener } from './public/listener.js';
 import { loadPublicSigningKey } from './public/signing-key.js';
 import { createApplicationStore } from './public/store.js';
+import { boundSlowClients, slowClientFastifyOptions, slowClientTlsOptions } from './slow-clients.js';
 import { readTlsMaterial, secureContextOptions, type TlsFiles, type TlsWatcher, watchTls } from './tls.js';
 import { loadDetailKeys } from './verification-details.js';
 
@@ -86,10 +87,12 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     keepAliveTimeout: 65_000,
+    ...slowClientFastifyOptions,
     ...(initial
       ? {
           https: {
             ...secureContextOptions(initial),
+            ...slowClientTlsOptions,
             // mTLS in the handshake: no client certificate signed by the client CA, no connection,
             // on every path. Probes and Prometheus use the plain-HTTP probe listener instead
             // (`server.probeListen`), which serves no decisions.
@@ -99,6 +102,7 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
         }
       : {}),
   }) as unknown as FastifyInstance;
+  boundSlowClients(app.server);
 
   let tls: TlsWatcher | undefined;
   if (files && initial) {
@@ -208,7 +212,10 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
   };
   registerHealthRoutes(app, { metrics, checks, draining: () => draining });
   // the probe listener: plain HTTP, /health, /ready and /metrics only (never a decision)
-  const probes = config.probeListen ? (Fastify({ logger: false }) as unknown as FastifyInstance) : undefined;
+  const probes = config.probeListen
+    ? (Fastify({ logger: false, ...slowClientFastifyOptions }) as unknown as FastifyInstance)
+    : undefined;
+  if (probes) boundSlowClients(probes.server);
   if (probes) registerHealthRoutes(probes, { metrics, checks, draining: () => draining });
 
   return {

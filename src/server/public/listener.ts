@@ -21,6 +21,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from '../../observability/logger.js';
 import { parseListen } from '../config.js';
+import { boundSlowClients, slowClientFastifyOptions, slowClientTlsOptions } from '../slow-clients.js';
 import type { TlsWatcher } from '../tls.js';
 import { readTlsMaterial, secureContextOptions, watchTls } from '../tls.js';
 import type { PublicVerificationConfig } from './config.js';
@@ -75,8 +76,11 @@ export async function createPublicListener(options: PublicListenerOptions): Prom
     bodyLimit: 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ...(initial ? { https: secureContextOptions(initial) } : {}),
+    ...slowClientFastifyOptions,
+    ...(initial ? { https: { ...secureContextOptions(initial), ...slowClientTlsOptions } } : {}),
   }) as unknown as FastifyInstance;
+  // the public listener takes anyone's connection: slowloris must not hold them
+  boundSlowClients(app.server);
   let tls: TlsWatcher | undefined;
   if (config.tls && initial) {
     tls = watchTls({
