@@ -10,21 +10,18 @@
  *
  * Identical in-flight work is shared (the cache's single-flight, and one task per key in this
  * process), so a hundred pods of one Deployment cost one verification. An image that needs the
- * registry takes one `imageConcurrency` slot for all of it (its tag's HEAD and its verification)
- * and runs under one deadline of its own from when it gets the slot, not the deadline of the
- * request that happened to start it: a request whose budget ends earlier stops waiting (its key
- * gets `timeout`), while the work completes and warms the cache for Gatekeeper's retry (the
- * computation deadline is the larger of 10 s and 4 × the validate budget). Every single-flight
- * computation is started by a task already holding its slot, so a task waiting on another's
- * computation never waits on a slot that it holds itself. Images are numbered as they start, and a
- * registry host's waiting requests are served lowest number first, so under a registry-bound
- * batch images finish one after another instead of all together at the end.
+ * registry runs as one image task (image-tasks.ts): one `imageConcurrency` slot and one deadline
+ * of its own for its tag's HEAD and its verification, not the deadline of the request that
+ * happened to start it: a request whose budget ends earlier stops waiting (its key gets
+ * `timeout`), while the work completes and warms the cache for Gatekeeper's retry (the computation
+ * deadline is the larger of 10 s and 4 × the validate budget). Images are numbered as they start,
+ * and a registry host's waiting requests are served lowest number first, so under a
+ * registry-bound batch images finish one after another instead of all together at the end.
  *
  * Only decisions with no inconclusive report are cached (a timeout or an unreachable registry must
  * not be remembered as an answer); denials live `negativeTtlMs`, allows `ttlMs`.
  */
 import type { Cache } from '../cache/types.js';
-import { createLimiter } from '../concurrency.js';
 import type { Decision, Report, Subject } from '../engine/types.js';
 import { TRANSIENT_CODES, toVouchError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -34,6 +31,7 @@ import type { ImageReference } from '../reference/types.js';
 import { withRegistryPriority } from '../registry/remote/priority.js';
 import type { Descriptor } from '../registry/types.js';
 import { compactValue } from './compact.js';
+import { createImageTasks } from './image-tasks.js';
 
 /**
  * What the server needs of the engine (the real `Engine` satisfies it). It takes parsed registry
@@ -138,26 +136,6 @@ export function errorResult(err: unknown, signal: AbortSignal): KeyResult {
 
 const NEVER_ABORTED = new AbortController().signal;
 
-/**
- * `fn` under a deadline of `ms`, like `AbortSignal.timeout(ms)`, but the timer is cleared as soon
- * as `fn` settles: a timeout signal lives until its timer fires, with every signal the registry
- * client derived from it (AbortSignal.any) — thousands of them under load, ~MiBs of heap
- * (docs/performance.md, "(d) Memory").
- */
-async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-    ms,
-  );
-  timer.unref();
-  try {
-    return await fn(controller.signal);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** The descriptor of a cached resolution; undefined for an entry an earlier version wrote. */
 function descriptorOf(resolution: Resolution): Descriptor | undefined {
   if (typeof resolution.mediaType !== 'string' || typeof resolution.size !== 'number') return undefined;
@@ -167,7 +145,6 @@ function descriptorOf(resolution: Resolution): Descriptor | undefined {
 
 export function createDecisionService(options: DecisionServiceOptions): DecisionService {
   const { engine, cache, metrics, logger } = options;
-  const limit = createLimiter(options.imageConcurrency);
   const cachingResolutions = options.cacheEnabled && options.resolveTtlMs > 0;
   const decisionTtl = (d: Decision): number => {
     // a platform's inconclusive report (multi-arch rules) is as uncacheable as the image's own
@@ -175,26 +152,11 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
     return d.allowed && !d.wouldDeny ? options.ttlMs : options.negativeTtlMs;
   };
 
-  /**
-   * Runs `work` for one image: one `imageConcurrency` slot and one computation deadline for
-   * everything it fetches. While caching, calls with the same `id` at once share one task (and
-   * `joined` says this call did not start it), so duplicates do not hold slots of their own.
-   */
-  const running = new Map<string, Promise<unknown>>();
-  const imageTask = <T>(
-    id: string,
-    work: (signal: AbortSignal) => Promise<T>,
-  ): { readonly task: Promise<T>; readonly joined: boolean } => {
-    const run = () => limit(() => withDeadline(options.computeTimeoutMs, work));
-    if (!options.cacheEnabled) return { task: run(), joined: false };
-    const shared = running.get(id) as Promise<T> | undefined;
-    if (shared) return { task: shared, joined: true };
-    const task = run().finally(() => {
-      if (running.get(id) === task) running.delete(id);
-    });
-    running.set(id, task);
-    return { task, joined: false };
-  };
+  const imageTask = createImageTasks({
+    concurrency: options.imageConcurrency,
+    timeoutMs: options.computeTimeoutMs,
+    shared: options.cacheEnabled,
+  });
 
   const resolutionKey = (reference: string): string => `resolve:${reference}`;
   const peekResolution = (reference: string): Resolution | undefined =>
