@@ -19,13 +19,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../src/cache/memory.js';
+import { Engine } from '../../src/engine/engine.js';
 import type { Artifact, Outcome, Report, Subject, Verifier } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { createServerMetrics } from '../../src/observability/metrics.js';
+import { compilePolicy } from '../../src/policy/policy.js';
+import { policySchema } from '../../src/policy/types.js';
 import { computeDigest } from '../../src/reference/digest.js';
 import { parseReference } from '../../src/reference/parse.js';
 import { attachArtifact } from '../../src/referrers/attach.js';
 import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
 import { type Descriptor, MediaType } from '../../src/registry/types.js';
+import { createDecisionService } from '../../src/server/decisions.js';
 import { signAtproto } from '../../src/sign/atproto/index.js';
 import { attestCosign } from '../../src/sign/cosign/attest.js';
 import { decryptCosignKey, generateCosignKeyPair, signCosign } from '../../src/sign/cosign/index.js';
@@ -94,6 +99,14 @@ const ROWS: readonly Row[] = [
   { fault: 'wrong-layer-type', expect: ['failed', 'media-type-mismatch'] },
 ];
 
+/** Faults the server-level cases inject, and whether the denial they cause is cached. */
+const SERVER_CASES: ReadonlyArray<[Fault, boolean]> = [
+  ['401', false],
+  ['429', false],
+  ['404', true],
+];
+const SERVER_FAULTS = SERVER_CASES.map(([f]) => f);
+
 /** How long a timeout case waits for an answer that never comes. */
 const TIMEOUT_MS = 1500;
 const SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
@@ -131,6 +144,9 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
   let dir: string;
   const fixtures: Fixture[] = [];
   const cases = new Map<string, Case>();
+  /** The atproto fixture and case id of each server case (see below). */
+  const serverAtproto = new Map<Fault, { id: string; fixture: Fixture }>();
+  let nextCase = 0;
   const results = new Map<string, Report>();
 
   function inject(c: Case, res: ServerResponse, original: Uint8Array): void {
@@ -181,7 +197,7 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
     const url = req.url ?? '';
     if (url === '/v2/') return sendJson(res, 200, {});
     if (url.startsWith('/token')) return sendJson(res, 200, { token: 'fault-token' });
-    const m = /^\/v2\/(c\d+)\/(.+)\/(manifests|blobs)\/([^/?]+)$/.exec(url);
+    const m = /^\/v2\/([cs]\d+)\/(.+?)\/(manifests|blobs|referrers|tags)\/(.+)$/.exec(url);
     const c = m ? cases.get(m[1] as string) : undefined;
     if (!m || !c) return void res.writeHead(404).end();
     const [, , repo, kind, ref] = m as unknown as [string, string, string, string, string];
@@ -319,13 +335,17 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
       ]);
     };
 
-    const atprotoFixture = async () => {
-      const account = await net.createAccount('faults');
-      const subject = await image('atproto');
+    /**
+     * An image in `repoPath` signed into the PDS; the record names `imageRepository`, the path the
+     * verifier sees (a server case is read as `<case>/<repoPath>`, and the record must say so).
+     */
+    const atprotoFixture = async (label: string, repoPath: string, imageRepository = repoPath) => {
+      const account = await accountReady;
+      const subject = await image(repoPath);
       const sig = await signAtproto({
-        repository: repoOf('atproto'),
+        repository: repoOf(repoPath),
         subject,
-        imageRepository: 'atproto',
+        imageRepository,
         pdsUrl: net.pdsUrl,
         identifier: account.handle,
         appPassword: account.appPassword,
@@ -348,8 +368,9 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
         source: 'referrers-api',
         referrers: [],
       };
-      return fixtureOf('atproto', verifier, 'atproto', subject, artifact);
+      return fixtureOf(label, verifier, repoPath, subject, artifact);
     };
+    const accountReady = net.createAccount('faults');
 
     const contentFixture = async (label: string, verifier: Verifier, type: string, doc: Uint8Array) => {
       const subject = await image(verifier.name.toLowerCase());
@@ -366,7 +387,7 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
     const built = await Promise.all([
       notationFixture(),
       cosignFixtures(),
-      atprotoFixture(),
+      atprotoFixture('atproto', 'atproto'),
       contentFixture(
         'sbom',
         createSbomVerifier(sbomConfigSchema.parse({ disallowedLicenses: ['GPL-3.0-only'] }), []),
@@ -384,6 +405,11 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
       ),
     ]);
     fixtures.push(...built.flat());
+    // the server reads each atproto case under a fixed case id, so its record names that path
+    for (const [i, fault] of SERVER_FAULTS.entries()) {
+      const id = `s${i}`;
+      serverAtproto.set(fault, { id, fixture: await atprotoFixture('atproto', `srv${i}`, `${id}/srv${i}`) });
+    }
   });
 
   after(async () => {
@@ -422,7 +448,6 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
     return { fixture, row, artifact: fixture.artifact, overrides: new Map() };
   }
 
-  let nextCase = 0;
   async function run(fixture: Fixture, row: Row): Promise<Report> {
     const id = `c${nextCase++}`;
     const c = caseOf(fixture, row);
@@ -469,6 +494,64 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
         const got = reports.map((r, i) => `${fixtures[i]?.label}: ${r.outcome} / ${r.reason}`);
         const want = fixtures.map((f) => `${f.label}: ${outcome} / ${reason}`);
         assert.deepEqual(got, want, reports.map((r) => r.message).join('\n'));
+      });
+    }
+  });
+  describe('when the server decides through a fault', { concurrency: true }, () => {
+    // Only a decision without an inconclusive report may be cached (src/server/decisions.ts): the
+    // same image asked again after the fault is gone is decided again, and allowed; a failed
+    // report is final and its denial is cached.
+    for (const [label, fault, cachedAfter] of (['notation', 'atproto'] as const).flatMap((l) =>
+      SERVER_CASES.map(([f, c]) => [l, f, c] as const),
+    )) {
+      const row = ROWS.find((r) => r.fault === fault && r.target === 'manifest') as Row;
+      const [outcome, reason] = row.expect;
+      it(`${label}: ${fault} on the signature: denied (${outcome} / ${reason}), ${cachedAfter ? 'and the denial is cached' : 'not cached; allowed once the registry answers'}`, async () => {
+        const own = label === 'atproto' ? serverAtproto.get(fault) : undefined;
+        const fixture = own?.fixture ?? (fixtures.find((f) => f.label === label) as Fixture);
+        const id = own?.id ?? `c${nextCase++}`;
+        cases.set(id, caseOf(fixture, row));
+        const engine = new Engine({
+          verifiers: [fixture.verifier],
+          policy: compilePolicy(
+            policySchema.parse({ rules: [{ name: 'r', scope: '**', require: [{ verifier: label }] }] }),
+          ),
+          registry: proxied,
+          cache: createMemoryCache(),
+          logger: silentLogger,
+        });
+        const service = createDecisionService({
+          engine,
+          cache: createMemoryCache(),
+          metrics: createServerMetrics(),
+          logger: silentLogger,
+          computeTimeoutMs: 10_000,
+          imageConcurrency: 4,
+          cacheEnabled: true,
+          ttlMs: 60_000,
+          negativeTtlMs: 60_000,
+          resolveTtlMs: 60_000,
+        });
+        const key = `${proxy.host}/${id}/${fixture.repoPath}:v1`;
+        const decide = async () => {
+          const r = await service.decide(key, AbortSignal.timeout(15_000));
+          assert.equal(r.kind, 'decision', JSON.stringify(r));
+          return r.kind === 'decision' ? r : assert.fail('no decision');
+        };
+        const first = await decide();
+        assert.equal(first.decision.allowed, false);
+        assert.equal(first.cached, false);
+        const report = first.decision.reports.find((r) => r.verifier === label);
+        assert.deepEqual([report?.outcome, report?.reason], [outcome, reason], report?.message);
+
+        cases.set(id, caseOf(fixture, ROWS[0] as Row)); // the registry answers again
+        const second = await decide();
+        assert.equal(second.cached, cachedAfter);
+        assert.equal(second.decision.allowed, cachedAfter ? false : true, second.decision.why.join('; '));
+        if (!cachedAfter) {
+          const third = await decide();
+          assert.deepEqual([third.cached, third.decision.allowed], [true, true], 'the allow is cached');
+        }
       });
     }
   });
