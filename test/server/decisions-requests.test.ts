@@ -60,6 +60,23 @@ describe('registry requests per server decision', { timeout: 120_000 }, () => {
       resolveTtlMs: 60_000,
     });
 
+  /** The real engine, recording `resolve <repository>` and `decide <repository>` calls. */
+  const recordingEngine = (calls: string[]): DecisionEngine => {
+    const engine = runtime.engine;
+    return {
+      generation: engine.generation,
+      async resolveImage(r, signal) {
+        calls.push(`resolve ${r.repository}`);
+        return engine.resolveImage(r, signal);
+      },
+      imageSubject: (r, descriptor) => engine.imageSubject(r, descriptor),
+      async decideSubject(reference, subject, options) {
+        calls.push(`decide ${subject.name.slice(registry.host.length + 1)}`);
+        return engine.decideSubject(reference, subject, options);
+      },
+    };
+  };
+
   /** The requests `fn` made, as `METHOD path`. */
   const requestsOf = async (fn: () => Promise<unknown>): Promise<string[]> => {
     const from = events.length;
@@ -75,6 +92,8 @@ describe('registry requests per server decision', { timeout: 120_000 }, () => {
     const client = createRegistryClient({ insecureHosts: [registry.host] });
     const repository = client.repository(parseReference(ref));
     const subject = await pushTestImage(repository, 'v1', 'decisions-requests');
+    // v2: another tag of the same manifest
+    assert.equal((await pushTestImage(repository, 'v2', 'decisions-requests')).digest, subject.digest);
     digest = subject.digest;
     const cert = await generateTestCertificate({ name: 'decisions.test', keyAlgorithm: 'ec-p256' });
     await signNotation({
@@ -168,20 +187,7 @@ describe('registry requests per server decision', { timeout: 120_000 }, () => {
 
   it('when images queue for the only slot: each holds it from its HEAD to its decision', async () => {
     const calls: string[] = [];
-    const engine = runtime.engine;
-    const recording: DecisionEngine = {
-      generation: engine.generation,
-      async resolveImage(r, signal) {
-        calls.push(`resolve ${r.repository}`);
-        return engine.resolveImage(r, signal);
-      },
-      imageSubject: (r, descriptor) => engine.imageSubject(r, descriptor),
-      async decideSubject(reference, subject, options) {
-        calls.push(`decide ${subject.name.slice(registry.host.length + 1)}`);
-        return engine.decideSubject(reference, subject, options);
-      },
-    };
-    const service = serviceOf(recording, createMemoryCache(), 1);
+    const service = serviceOf(recordingEngine(calls), createMemoryCache(), 1);
     const results = await Promise.all(
       [ref, other].map((key) => service.decide(key, AbortSignal.timeout(10_000))),
     );
@@ -190,6 +196,37 @@ describe('registry requests per server decision', { timeout: 120_000 }, () => {
       ['decision', 'decision'],
     );
     assert.deepEqual(calls, ['resolve srv/app', 'decide srv/app', 'resolve srv/other', 'decide srv/other']);
+  });
+
+  it('when the same cold key is asked for at once: one resolution, one verification', async () => {
+    const calls: string[] = [];
+    const service = serviceOf(recordingEngine(calls), createMemoryCache(), 4);
+    const results = await Promise.all([1, 2, 3].map(() => service.decide(ref, AbortSignal.timeout(10_000))));
+    assert.deepEqual(
+      results.map((r) => r.kind === 'decision' && r.cached),
+      [false, true, true],
+    );
+    assert.deepEqual(calls, ['resolve srv/app', 'decide srv/app']);
+  });
+
+  it('when a cold tag and a resolved tag of one digest queue for the only slot: both are decided, once', async () => {
+    const calls: string[] = [];
+    const cache = createMemoryCache();
+    const resolved = `${registry.host}/srv/app:v2`;
+    const { descriptor } = await runtime.engine.resolveImage(
+      parseReference(ref),
+      AbortSignal.timeout(10_000),
+    );
+    await cache.set(`resolve:${resolved}`, { name: `${registry.host}/srv/app`, ...descriptor }, 60_000);
+    const service = serviceOf(recordingEngine(calls), cache, 1);
+    const results = await Promise.all(
+      [ref, resolved].map((key) => service.decide(key, AbortSignal.timeout(10_000))),
+    );
+    assert.deepEqual(
+      results.map((r) => r.kind === 'decision' && r.decision.verified),
+      [true, true],
+    );
+    assert.equal(calls.filter((c) => c.startsWith('decide')).length, 1);
   });
 
   it('when a key names a local OCI layout: refused with REFERENCE_INVALID before any I/O', async () => {
