@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { cosignConfig, createSignedImages, type SignedImages } from '../server/harness.js';
+import { cosignConfig, createClient, createSignedImages, type SignedImages } from '../server/harness.js';
 import {
   allowed,
   assertNeverAllowed,
@@ -20,6 +20,7 @@ import {
   sleep,
   startVouch,
   timeToRecover,
+  type Verdicts,
   type VouchUnderTest,
   verify,
   watchServing,
@@ -42,6 +43,7 @@ describe('when clients send requests slowly or too large', { timeout: 60_000 }, 
   let images: SignedImages;
   let vouch: VouchUnderTest;
   let tlsFiles: { ca: Buffer; cert: Buffer; key: Buffer };
+  let slowIdentity: { cert: string; key: string };
   let port: number;
   let warmKey: string;
   let signedKey: string;
@@ -57,9 +59,11 @@ describe('when clients send requests slowly or too large', { timeout: 60_000 }, 
     signedKey = `${registry.host}/app:signed`;
     unsignedKey = `${registry.host}/app:unsigned`;
     vouch = await startVouch(cosignConfig([registry.host], images.publicKeyFile), {
-      limits: { bodyBytes: 64 * 1024, maxKeys: 100 },
+      // the slow clients' one certificate gets exactly as many requests in flight as they open
+      limits: { bodyBytes: 64 * 1024, maxKeys: 100, perClientConcurrency: SLOW_CONNECTIONS },
     });
     const client = await vouch.pki.leaf('slow-client');
+    slowIdentity = client;
     tlsFiles = {
       ca: await readFile(path.join(vouch.pki.dir, 'ca.crt')),
       cert: await readFile(client.cert),
@@ -136,17 +140,30 @@ describe('when clients send requests slowly or too large', { timeout: 60_000 }, 
       handshake: Array.from({ length: SLOW_CONNECTIONS }, () => silentTcp()),
     };
     // while they hang on: decisions still flow, cold ones too
-    await sleep(1000);
+    await sleep(2000);
     const cold = await verify(client, server.url, [signedKey, unsignedKey]);
     assertNeverAllowed(cold, new Set([unsignedKey]), 'under slowloris');
     assert.ok(allowed(cold.items[0]), JSON.stringify(cold.items[0]));
-
+    // the slow bodies hold their own client's slots (per-client bound), nobody else's
+    const slowOwner = await createClient(path.join(vouch.pki.dir, 'ca.crt'), slowIdentity, 1);
     const closed: Record<string, (number | undefined)[]> = {};
-    for (const [kind, clients] of Object.entries(slow)) {
-      closed[kind] = await Promise.all(clients.map((c) => c.closedAfter));
+    let ownerDuring = 0;
+    let ownerAfter: Verdicts | undefined;
+    let attackEnded = 0;
+    let serving: Awaited<ReturnType<ReturnType<typeof watchServing>['stop']>>;
+    try {
+      const during = await slowOwner.post(`${server.url}/gatekeeper/v1/verify`, { request: { keys: [] } });
+      ownerDuring = during.status;
+      for (const [kind, clients] of Object.entries(slow)) {
+        closed[kind] = await Promise.all(clients.map((c) => c.closedAfter));
+      }
+      attackEnded = performance.now();
+      serving = await watch.stop();
+      // once they are cut off, their slots are free again
+      ownerAfter = await verify(slowOwner, server.url, [warmKey]);
+    } finally {
+      await slowOwner.close();
     }
-    const attackEnded = performance.now();
-    const serving = await watch.stop();
     const recoveryMs = await timeToRecover(attackEnded, async () => {
       const res = await verify(client, server.url, [signedKey, unsignedKey]);
       assertNeverAllowed(res, new Set([unsignedKey]), 'after slowloris');
@@ -164,12 +181,16 @@ describe('when clients send requests slowly or too large', { timeout: 60_000 }, 
       handshake: summary('handshake'),
       attackMs: attackEnded - started,
       coldDuringMs: cold.ms,
+      slowOwnerDuring: ownerDuring,
+      slowOwnerAfter: ownerAfter?.status ?? 0,
       servingRounds: serving.rounds,
       maxHealthMs: serving.maxHealthMs,
       maxWarmMs: serving.maxWarmMs,
       recoveryMs,
     });
     assert.deepEqual(serving.failures, [], 'health or warm decision failed under slowloris');
+    assert.equal(ownerDuring, 503, 'the slow bodies should fill their own client slots');
+    assert.ok(allowed(ownerAfter?.items[0]), `slots not released: ${ownerAfter?.status}`);
     for (const [kind, times] of Object.entries(closed)) {
       for (const t of times) {
         assert.ok(
