@@ -10,6 +10,7 @@
  * Every switch drops the connections open at that moment (as a restart would), so a connection
  * made under one behaviour never carries over into the next. Counts connections per mode.
  */
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export type ProxyMode = 'pass' | 'down' | 'hang' | 'slow';
@@ -25,8 +26,17 @@ export interface SwitchProxy {
   stop(): Promise<void>;
 }
 
-/** Starts a proxy on a free loopback port forwarding to `127.0.0.1:targetPort`. */
-export async function startSwitchProxy(targetPort: number): Promise<SwitchProxy> {
+/**
+ * Starts a proxy on a free loopback port forwarding to `127.0.0.1:targetPort`. With `http`, it
+ * forwards HTTP requests one by one, each on a fresh upstream connection that closes after its
+ * response: for `openssl ocsp`, a single process that serves one connection at a time and waits,
+ * without a deadline, for the next request on a keep-alive connection (or the first on an idle
+ * one), so a client's idle pooled connection would block every other client.
+ */
+export async function startSwitchProxy(
+  targetPort: number,
+  options: { http?: boolean } = {},
+): Promise<SwitchProxy> {
   let mode: ProxyMode = 'pass';
   let slowMs = 0;
   const counts: Record<ProxyMode, number> = { pass: 0, down: 0, hang: 0, slow: 0 };
@@ -36,9 +46,36 @@ export async function startSwitchProxy(targetPort: number): Promise<SwitchProxy>
     s.on('close', () => sockets.delete(s));
     s.on('error', () => undefined);
   };
+  const forwardHttp = createHttpServer((req, res) => {
+    if (mode === 'hang') return;
+    const send = () => {
+      const up = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: targetPort,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, connection: 'close' },
+          agent: false,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    };
+    if (mode === 'slow') setTimeout(send, slowMs);
+    else send();
+  });
   const server: Server = createServer((client) => {
     counts[mode]++;
     track(client);
+    if (options.http) {
+      forwardHttp.emit('connection', client);
+      return;
+    }
     if (mode === 'hang') return;
     const upstream = connect(targetPort, '127.0.0.1');
     track(upstream);
