@@ -86,10 +86,13 @@ describe('when the registry is killed in the middle of a cold batch and restarte
     }
     const serving = await watch.stop();
 
+    const restarting = performance.now();
     await registry.restart();
     const restartedAt = performance.now();
     let last: Awaited<ReturnType<typeof verify>> | undefined;
+    let attempts = 0;
     const recoveryMs = await timeToRecover(restartedAt, async () => {
+      attempts++;
       last = await verify(client, server.url, batch);
       assertNeverAllowed(last, denied, 'after the restart');
       return last.items.every((item) => (denied.has(item.key) ? item.value !== undefined : allowed(item)));
@@ -107,6 +110,8 @@ describe('when the registry is killed in the middle of a cold batch and restarte
       servingRounds: serving.rounds,
       maxHealthMs: serving.maxHealthMs,
       maxWarmMs: serving.maxWarmMs,
+      registryStartMs: restartedAt - restarting,
+      recoveryAttempts: attempts,
       recoveryMs,
     });
     assert.deepEqual(serving.failures, [], 'health or warm decision failed while the registry was down');
