@@ -13,14 +13,16 @@
  * all cases run at once.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../src/cache/memory.js';
+import { classifyFetchError, MEDIA_TYPE_MISMATCH } from '../../src/engine/classify.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { Artifact, Outcome, Report, Subject, Verifier } from '../../src/engine/types.js';
+import { VouchError, type VouchErrorCode } from '../../src/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createServerMetrics } from '../../src/observability/metrics.js';
 import { compilePolicy } from '../../src/policy/policy.js';
@@ -566,3 +568,30 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
 function rowName(row: Row): string {
   return row.target ? `${row.fault} (${row.target})` : row.fault;
 }
+
+describe('the documented table', () => {
+  it('docs/architecture.md "Registry faults: one table" is what classify.ts answers, row by row', async () => {
+    const doc = await readFile(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Registry faults: one table'));
+    const rows = section
+      .slice(0, section.indexOf('\n## ', 3))
+      .split('\n')
+      .filter((l) => /^\| [^-]/.test(l) && !l.startsWith('| error code'))
+      .map((l) => l.split('|').map((c) => c.trim()));
+    assert.ok(rows.length >= 12, `${rows.length} rows`);
+    for (const [, first = '', outcome, reason] of rows) {
+      const expected = { outcome, reason: reason?.replaceAll('`', '') };
+      const codes = [...first.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1] as VouchErrorCode);
+      if (first.startsWith('anything else')) codes.push('INTERNAL');
+      if (first.includes('MEDIA_TYPE_MISMATCH')) {
+        assert.deepEqual({ ...MEDIA_TYPE_MISMATCH }, expected);
+        continue;
+      }
+      assert.ok(codes.length > 0, `a row without an error code: ${first}`);
+      for (const code of codes) {
+        const { outcome: o, reason: r } = classifyFetchError(new VouchError(code, 'x'));
+        assert.deepEqual({ outcome: o, reason: r }, expected, code);
+      }
+    }
+  });
+});
