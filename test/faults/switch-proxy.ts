@@ -23,6 +23,8 @@ export interface SwitchProxy {
   set(mode: ProxyMode, slowMs?: number): Promise<void>;
   /** Connections accepted while in `mode`. */
   connections(mode: ProxyMode): number;
+  /** HTTP requests received while in `mode` (with `http` only). */
+  requests(mode: ProxyMode): number;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startSwitchProxy(
   let mode: ProxyMode = 'pass';
   let slowMs = 0;
   const counts: Record<ProxyMode, number> = { pass: 0, down: 0, hang: 0, slow: 0 };
+  const requestCounts: Record<ProxyMode, number> = { pass: 0, down: 0, hang: 0, slow: 0 };
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);
@@ -47,6 +50,7 @@ export async function startSwitchProxy(
     s.on('error', () => undefined);
   };
   const forwardHttp = createHttpServer((req, res) => {
+    requestCounts[mode]++;
     if (mode === 'hang') return;
     const send = () => {
       const up = httpRequest(
@@ -110,6 +114,7 @@ export async function startSwitchProxy(
     port,
     mode: () => mode,
     connections: (m) => counts[m],
+    requests: (m) => requestCounts[m],
     async set(next, ms = 0) {
       const wasDown = mode === 'down';
       mode = next;
