@@ -96,6 +96,12 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
   const useRedis = (key: string): boolean =>
     !isLocalOnly(key) && redis.health() === 'ready' && Date.now() >= suspendedUntil;
 
+  // A command can fail (a timeout under load, a paused server) while the connection stays up, so
+  // no health event follows: the next command that succeeds is what ends that degraded spell.
+  const redisAnswered = (): void => {
+    if (degraded && redis.health() === 'ready') markDegraded(false);
+  };
+
   const redisFailed = (operation: 'get' | 'set' | 'delete', err: unknown): void => {
     observer.error?.('redis', operation);
     suspendedUntil = Date.now() + backoffMs;
@@ -106,6 +112,7 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
     if (!useRedis(key)) return undefined;
     try {
       const entry = await redis.getEntry<T>(key);
+      redisAnswered();
       observer.lookup?.('redis', entry !== undefined);
       if (entry === undefined) return undefined;
       await memory.set(key, entry.value, entry.expiresAt - Date.now());
@@ -121,6 +128,7 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
     if (!useRedis(key)) return;
     try {
       await redis.set(key, value, ttlMs);
+      redisAnswered();
     } catch (err) {
       redisFailed('set', err);
     }
@@ -152,6 +160,7 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
       if (isLocalOnly(key) || redis.health() !== 'ready') return;
       try {
         await redis.delete(key);
+        redisAnswered();
       } catch (err) {
         redisFailed('delete', err);
       }

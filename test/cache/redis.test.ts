@@ -197,6 +197,36 @@ describe('layered cache (memory in front of real Redis)', () => {
     }
   });
 
+  it('flags a command that times out on a live connection and clears the flag once Redis answers again', async () => {
+    const degradedEvents: boolean[] = [];
+    const pauser = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    const redis = createRedisCache({ url: server.url, keyPrefix: 'lay5:', commandTimeoutMs: 100 });
+    const cache = createLayeredCache({
+      memory: createMemoryCache(),
+      redis,
+      observer: { degraded: (d) => degradedEvents.push(d) },
+      backoffMs: 200,
+    });
+    try {
+      await pauser.connect();
+      await until(() => !cache.status().degraded);
+      // CLIENT PAUSE stalls every client's commands while their connections stay open
+      await pauser.call('CLIENT', 'PAUSE', '600', 'ALL');
+      assert.equal(await cache.getOrCompute('k1', 60_000, async () => 'one'), 'one');
+      assert.equal(cache.status().degraded, true, 'a timed-out command must flag the shared cache');
+      assert.equal(redis.health(), 'ready', 'the connection itself stayed up');
+      await sleep(700);
+      // past the pause and the backoff: the next command reaches Redis and ends the spell
+      assert.equal(await cache.getOrCompute('k2', 60_000, async () => 'two'), 'two');
+      assert.equal(cache.status().degraded, false);
+      assert.deepEqual(cache.status().layers, ['memory', 'redis']);
+      assert.deepEqual(degradedEvents.slice(-2), [true, false]);
+    } finally {
+      pauser.disconnect();
+      await cache.close();
+    }
+  });
+
   it('does not cache a failed computation in either layer', async () => {
     const peek = createRedisCache({ url: server.url, keyPrefix: 'lay4:' });
     const cache = createLayeredCache({
