@@ -133,6 +133,10 @@ export async function createTestCa(): Promise<TestCa> {
           '-extensions',
           'leaf',
           '-notext',
+          // An hour back: a timestamp's accuracy (1 s at the test TSA) may place a signature made in
+          // the certificate's first second before notBefore, which notation rightly refuses.
+          '-startdate',
+          opensslTime(new Date(Date.now() - 3_600_000)),
         ],
         dir,
       );
@@ -278,4 +282,9 @@ export async function startBlackhole(): Promise<CountingService> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `openssl ca -startdate` form: YYMMDDHHMMSSZ, in UTC. */
+function opensslTime(at: Date): string {
+  return `${at.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`;
 }
