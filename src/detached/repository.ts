@@ -20,6 +20,8 @@ import {
   MediaType,
   type PushManifestResult,
   type ReadOptions,
+  type ReadonlyRepository,
+  type ReferrersListing,
   type ReferrersOptions,
   type Repository,
 } from '../registry/types.js';
@@ -27,7 +29,7 @@ import type { DetachedSignature } from './format.js';
 
 export interface DetachedRepositoryOptions {
   /** Where the image itself is read from. */
-  readonly base: Repository;
+  readonly base: ReadonlyRepository;
   readonly signatures: readonly DetachedSignature[];
   /** The digest of the image being verified. */
   readonly subjectDigest: string;
@@ -150,14 +152,19 @@ export function createDetachedRepository(options: DetachedRepositoryOptions): De
       }
       return match;
     },
-    async referrers(subject: Descriptor | string, opts?: ReferrersOptions): Promise<Descriptor[]> {
+    async referrers(subject: Descriptor | string, opts?: ReferrersOptions): Promise<ReferrersListing> {
       const digest = typeof subject === 'string' ? subject : subject.digest;
       const mine = localReferrers(digest).filter(
         (d) => opts?.artifactType === undefined || d.artifactType === opts.artifactType,
       );
-      if (!alsoRegistry) return mine;
+      if (!alsoRegistry) return { descriptors: mine, source: 'detached' };
       const remote = await base.referrers(subject, opts);
-      return [...mine, ...remote.filter((d) => !local.has(d.digest))];
+      const without = (l: ReferrersListing): ReferrersListing => ({
+        descriptors: l.descriptors.filter((d) => !local.has(d.digest)),
+        source: l.source,
+        ...(l.also ? { also: without(l.also) } : {}),
+      });
+      return { descriptors: mine, source: 'detached', also: without(remote) };
     },
     async listTags(opts?: ReadOptions): Promise<string[]> {
       return alsoRegistry && base.listTags ? base.listTags(opts) : [];

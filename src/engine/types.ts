@@ -5,7 +5,7 @@
 import type { Cache } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { ImageReference, LayoutReference } from '../reference/types.js';
-import type { Descriptor, Repository } from '../registry/types.js';
+import type { Descriptor, ReadonlyRepository, ReferrersSource } from '../registry/types.js';
 
 /** The image being decided on, resolved to a digest. */
 export interface Subject {
@@ -15,12 +15,12 @@ export interface Subject {
   readonly reference: ImageReference | LayoutReference;
   /** The manifest descriptor the reference resolved to (digest checked). */
   readonly descriptor: Descriptor;
-  /** Where the image and its artifacts are read from. */
-  readonly repository: Repository;
+  /** Where the image and its artifacts are read from (reads only: nothing on this path pushes). */
+  readonly repository: ReadonlyRepository;
 }
 
-/** How an artifact was found. */
-export type ArtifactSource = 'referrers-api' | 'referrers-tag' | 'cosign-tag' | 'layout';
+/** How an artifact was found: the listing that named it (`ReferrersSource`), or cosign's tag schema. */
+export type ArtifactSource = ReferrersSource | 'cosign-tag';
 
 /** The cosign tag schema's kinds (`sha256-<hex>.sig|.att|.sbom`); `referrer` for OCI referrers. */
 export type ArtifactKind = 'referrer' | 'cosign-signature' | 'cosign-attestation' | 'cosign-sbom';
@@ -74,7 +74,8 @@ export interface Report {
 
 /** What a verifier gets besides the subject and the artifact. Trust material is in the verifier itself. */
 export interface VerifyContext {
-  readonly repository: Repository;
+  /** The subject's repository, read-only: a verifier cannot push. */
+  readonly repository: ReadonlyRepository;
   /** The deadline of the whole decision. */
   readonly signal: AbortSignal;
   readonly cache: Cache;

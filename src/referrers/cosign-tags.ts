@@ -6,7 +6,7 @@
 
 import type { ArtifactKind } from '../engine/types.js';
 import { isVouchError } from '../errors.js';
-import type { Descriptor, Repository } from '../registry/types.js';
+import type { Descriptor, ReadonlyRepository } from '../registry/types.js';
 
 /** The cosign tag suffixes and the artifact kind each holds. */
 export const COSIGN_TAG_KINDS: ReadonlyArray<readonly [suffix: string, kind: ArtifactKind]> = [
@@ -26,7 +26,7 @@ export function cosignTag(digest: string, suffix: string): string {
  * never reports "no signature" when it could not look.
  */
 export async function findCosignArtifacts(
-  repository: Repository,
+  repository: ReadonlyRepository,
   subjectDigest: string,
   signal: AbortSignal | undefined,
   run: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),

@@ -12,8 +12,7 @@
 import { createLimiter } from '../concurrency.js';
 import type { Artifact, ArtifactKind, ArtifactSource } from '../engine/types.js';
 import { VouchError } from '../errors.js';
-import { LayoutRepository } from '../registry/layout/index.js';
-import type { Descriptor, Repository } from '../registry/types.js';
+import type { Descriptor, ReadonlyRepository, ReferrersListing } from '../registry/types.js';
 import { findCosignArtifacts } from './cosign-tags.js';
 
 /** How discovery proceeds; mechanics only (no trust or policy). */
@@ -46,22 +45,12 @@ export const DEFAULT_DISCOVERY_DEPTH = 3;
 export const DEFAULT_MAX_ARTIFACTS = 256;
 const DEFAULT_CONCURRENCY = 8;
 
-/**
- * An optional hint a Repository may give: which referrers mechanism answered its last
- * `referrers` call for `subjectDigest` (the remote store knows whether the API or the tag schema did).
- */
-interface ReferrersSourceHint {
-  referrersSource(subjectDigest: string): ArtifactSource | undefined;
-}
-
-function hasSourceHint(repository: Repository): repository is Repository & ReferrersSourceHint {
-  return typeof (repository as Partial<ReferrersSourceHint>).referrersSource === 'function';
-}
-
-function referrersSource(repository: Repository, subjectDigest: string): ArtifactSource {
-  if (repository instanceof LayoutRepository) return 'layout';
-  if (hasSourceHint(repository)) return repository.referrersSource(subjectDigest) ?? 'referrers-api';
-  return 'referrers-api';
+/** A listing and the listings it carries (`also`), each descriptor with its listing's source. */
+function listed(listing: ReferrersListing): Array<{ descriptor: Descriptor; source: ArtifactSource }> {
+  return [
+    ...listing.descriptors.map((descriptor) => ({ descriptor, source: listing.source })),
+    ...(listing.also ? listed(listing.also) : []),
+  ];
 }
 
 /**
@@ -70,7 +59,7 @@ function referrersSource(repository: Repository, subjectDigest: string): Artifac
  * than "not found": discovery that could not look must not read as "nothing attached".
  */
 export async function discoverArtifacts(
-  repository: Repository,
+  repository: ReadonlyRepository,
   subject: Descriptor,
   options: DiscoverOptions = {},
 ): Promise<Artifact[]> {
@@ -111,11 +100,10 @@ export async function discoverArtifacts(
         ? findCosignArtifacts(repository, of.digest, signal, limit)
         : [],
     ]);
-    const source = referrersSource(repository, of.digest);
     const found: Array<{ descriptor: Descriptor; kind: ArtifactKind; source: ArtifactSource }> = [
-      ...referrers
-        .filter((d) => artifactType === undefined || d.artifactType === artifactType)
-        .map((descriptor) => ({ descriptor, kind: 'referrer' as const, source })),
+      ...listed(referrers)
+        .filter((r) => artifactType === undefined || r.descriptor.artifactType === artifactType)
+        .map((r) => ({ ...r, kind: 'referrer' as const })),
       ...cosign.map((c) => ({ ...c, source: 'cosign-tag' as const })),
     ];
     const fresh = found.filter((f) => claim(f.descriptor.digest));

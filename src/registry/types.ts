@@ -91,8 +91,33 @@ export interface PushManifestResult {
   readonly subjectIndexed: boolean;
 }
 
-/** One repository of a registry, or one OCI image layout. */
-export interface Repository {
+/** How a store found the referrers it lists. */
+export type ReferrersSource =
+  /** OCI distribution-spec 1.1 Referrers API (`GET /v2/<name>/referrers/<digest>`). */
+  | 'referrers-api'
+  /** the referrers tag schema (`<alg>-<hex>` holding an index), on a registry without the API */
+  | 'referrers-tag'
+  /** manifests with a `subject` in an OCI image layout's index.json */
+  | 'layout'
+  /** detached signature files given on the command line (`--signature-path`) */
+  | 'detached';
+
+/** The referrers of one subject, and how they were found. */
+export interface ReferrersListing {
+  readonly descriptors: readonly Descriptor[];
+  readonly source: ReferrersSource;
+  /**
+   * Referrers found another way for the same call, listed after these: a store over another
+   * (detached signatures `--also-registry`) gives the underlying store's listing here.
+   */
+  readonly also?: ReferrersListing;
+}
+
+/**
+ * The reading side of a repository: what discovery and verification use. Verifiers and the
+ * engine are typed against it, so nothing on the verification path can push.
+ */
+export interface ReadonlyRepository {
   /** Human-readable location, e.g. `127.0.0.1:5000/app` or `oci:/path/to/layout`. */
   readonly name: string;
 
@@ -107,13 +132,17 @@ export interface Repository {
 
   /**
    * Lists the manifests whose `subject` is `subject` (OCI distribution 1.1 Referrers API,
-   * falling back to the referrers tag schema). Returns [] when there are none.
+   * falling back to the referrers tag schema), and which mechanism answered. No referrers is an
+   * empty listing.
    */
-  referrers(subject: Descriptor | string, options?: ReferrersOptions): Promise<Descriptor[]>;
+  referrers(subject: Descriptor | string, options?: ReferrersOptions): Promise<ReferrersListing>;
 
   /** Lists tags (used for the cosign tag schema only where resolve is not enough). */
   listTags?(options?: ReadOptions): Promise<string[]>;
+}
 
+/** One repository of a registry, or one OCI image layout: reads, and the push side signers use. */
+export interface Repository extends ReadonlyRepository {
   /** Uploads a blob unless already present; returns its descriptor. */
   pushBlob(bytes: Uint8Array, mediaType: string, options?: ReadOptions): Promise<Descriptor>;
 

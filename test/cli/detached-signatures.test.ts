@@ -160,7 +160,7 @@ describe('detached signatures: vouch sign --output-signature and vouch verify --
     it('leaves the registry untouched: no tags, no referrers, no .sig tag', async () => {
       const repo = repos.a as Repository;
       assert.deepEqual(await repo.listTags?.(), ['v1']);
-      assert.deepEqual(await repo.referrers(images.a as Descriptor), []);
+      assert.deepEqual((await repo.referrers(images.a as Descriptor)).descriptors, []);
       const plain = await vouch('verify', ...cosignTrust(), ref('a'));
       assert.equal(plain.code, 1, plain.stdout);
     });
@@ -350,8 +350,9 @@ describe('detached signatures: vouch sign --output-signature and vouch verify --
       assert.equal(sign.code, 0, sign.stderr);
       assert.ok(existsSync(file('up.json')));
       const referrers = await (repos.up as Repository).referrers(images.up as Descriptor);
+      assert.equal(referrers.source, 'referrers-tag');
       assert.deepEqual(
-        referrers.map((r) => r.artifactType),
+        referrers.descriptors.map((r) => r.artifactType),
         [BUNDLE_V03],
       );
       const out = await vouch('verify', ...cosignTrust(), ref('up'));

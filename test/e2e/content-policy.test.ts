@@ -185,9 +185,9 @@ describe('vulnerability reports', () => {
     // as a forged referrers listing would present it: the clean image's report, offered for
     // another image of the same repository
     const repo = client.repository(parseReference(refs.clean as string));
-    const [report] = await repo.referrers(await repo.resolve('v1'), {
-      artifactType: 'application/sarif+json',
-    });
+    const [report] = (
+      await repo.referrers(await repo.resolve('v1'), { artifactType: 'application/sarif+json' })
+    ).descriptors;
     const other = await pushTestImage(repo, 'other', 'content-other');
     const verifier = createVulnerabilityReportVerifier(
       vulnerabilityReportConfigSchema.parse({ disallowedSeverities: ['critical'] }),

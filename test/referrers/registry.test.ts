@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { createDetachedRepository } from '../../src/detached/repository.js';
 import { parseReference } from '../../src/reference/parse.js';
 import { attachArtifact } from '../../src/referrers/attach.js';
 import { cosignTag } from '../../src/referrers/cosign-tags.js';
@@ -95,7 +96,7 @@ describe('referrers on a registry without the Referrers API', { timeout: 90_000 
         ),
       );
       const listed = await repo.referrers(subject);
-      assert.deepEqual(listed.map((d) => d.digest).sort(), attached.map((d) => d.digest).sort());
+      assert.deepEqual(listed.descriptors.map((d) => d.digest).sort(), attached.map((d) => d.digest).sort());
     });
 
     it('uses an empty layer when the artifact has none and keeps a given config', async () => {
@@ -155,10 +156,51 @@ describe('referrers on a registry without the Referrers API', { timeout: 90_000 
         { kind: 'cosign-attestation', type: null, digest: cosignAtt.digest, referrers: [] },
       ]);
       assert.equal(tree[0]?.descriptor.annotations?.['org.example.note'], '{"one":1}');
-      assert.ok(
-        flattenArtifacts(tree)
-          .filter((a) => a.kind !== 'referrer')
-          .every((a) => a.source === 'cosign-tag'),
+      // distribution 2.8 has no Referrers API: every referrer, nested ones too, is labelled as
+      // found through the tag schema (the listing says so; nothing guesses from the store's class)
+      assert.deepEqual(
+        flattenArtifacts(tree).map((a) => [a.kind, a.source]),
+        [
+          ['referrer', 'referrers-tag'],
+          ['referrer', 'referrers-tag'],
+          ['referrer', 'referrers-tag'],
+          ['cosign-signature', 'cosign-tag'],
+          ['cosign-attestation', 'cosign-tag'],
+        ],
+      );
+    });
+
+    it("labels detached signature files detached and the registry's own referrers by their listing", async () => {
+      const signature = {
+        path: 'sig.json',
+        files: ['sig.json'],
+        signature: {
+          format: 'notation' as const,
+          artifactType: 'application/vnd.cncf.notary.signature',
+          layers: [{ mediaType: 'application/jose+json', bytes: bytes('{"detached":1}') }],
+        },
+        subject: { digest: subject.digest },
+      };
+      const overlay = (alsoRegistry: boolean) =>
+        createDetachedRepository({
+          base: repo,
+          signatures: [signature],
+          subjectDigest: subject.digest,
+          alsoRegistry,
+        });
+      const local = await discoverArtifacts(overlay(false), subject, { cosignTags: false, depth: 1 });
+      assert.deepEqual(
+        local.map((a) => a.source),
+        ['detached'],
+      );
+      const both = await discoverArtifacts(overlay(true), subject, { cosignTags: false, depth: 1 });
+      assert.deepEqual(
+        both.map((a) => [a.descriptor.artifactType, a.source]),
+        [
+          ['application/vnd.cncf.notary.signature', 'detached'],
+          ['application/vnd.example.one', 'referrers-tag'],
+          ['application/vnd.example.two', 'referrers-tag'],
+        ],
       );
     });
 

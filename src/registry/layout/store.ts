@@ -20,6 +20,7 @@ import {
   type PushManifestOptions,
   type PushManifestResult,
   type ReadOptions,
+  type ReferrersListing,
   type ReferrersOptions,
   type Repository,
 } from '../types.js';
@@ -89,7 +90,7 @@ export class LayoutRepository implements Repository {
    * `artifactType` (else config media type) and annotations, as the Referrers API would
    * (distribution-spec 1.1 § Listing Referrers).
    */
-  async referrers(subject: Descriptor | string, options: ReferrersOptions = {}): Promise<Descriptor[]> {
+  async referrers(subject: Descriptor | string, options: ReferrersOptions = {}): Promise<ReferrersListing> {
     const subjectDigest = typeof subject === 'string' ? subject : subject.digest;
     splitDigest(subjectDigest);
     const index = await readLayoutIndex(this.dir, options.signal);
@@ -125,7 +126,7 @@ export class LayoutRepository implements Repository {
         ...(manifest.annotations === undefined ? {} : { annotations: manifest.annotations }),
       });
     }
-    return found;
+    return { descriptors: found, source: 'layout' };
   }
 
   /** The tags of this layout, in index.json order. */

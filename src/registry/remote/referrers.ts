@@ -9,7 +9,13 @@ import { VouchError } from '../../errors.js';
 import { validateDigest } from '../../reference/digest.js';
 import { parseManifest } from '../manifest.js';
 import { referrersTag } from '../referrers-tag.js';
-import { type Descriptor, MAX_MANIFEST_BYTES, MediaType, type ReferrersOptions } from '../types.js';
+import {
+  type Descriptor,
+  MAX_MANIFEST_BYTES,
+  MediaType,
+  type ReferrersListing,
+  type ReferrersOptions,
+} from '../types.js';
 import { contentLength, header, readLimited } from './body.js';
 import { nextLink, pullScope, type RemoteContext } from './context.js';
 import type { RemoteRepository } from './repository.js';
@@ -26,7 +32,7 @@ export async function listReferrers(
   repo: RemoteRepository,
   subjectDigest: string,
   options: ReferrersOptions,
-): Promise<Descriptor[]> {
+): Promise<ReferrersListing> {
   const digest = validateDigest(subjectDigest);
   const signal = ctx.transport.deadline(options.signal);
   const filter = (list: Descriptor[]) =>
@@ -51,11 +57,14 @@ export async function listReferrers(
     const viaApi = await call;
     if (viaApi !== undefined) {
       ctx.referrersApi.set(repo.host, true);
-      return viaApi.filtered ? viaApi.descriptors : filter(viaApi.descriptors);
+      return {
+        descriptors: viaApi.filtered ? viaApi.descriptors : filter(viaApi.descriptors),
+        source: 'referrers-api',
+      };
     }
     ctx.referrersApi.set(repo.host, false);
   }
-  return filter(await referrersByTag(repo, digest, signal));
+  return { descriptors: filter(await referrersByTag(repo, digest, signal)), source: 'referrers-tag' };
 }
 
 /** The Referrers API; undefined when the host answers 404/405 (no API). */

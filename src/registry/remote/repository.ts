@@ -16,6 +16,7 @@ import {
   type PushManifestOptions,
   type PushManifestResult,
   type ReadOptions,
+  type ReferrersListing,
   type ReferrersOptions,
   type Repository,
 } from '../types.js';
@@ -218,17 +219,9 @@ export class RemoteRepository implements Repository {
     );
   }
 
-  referrers(subject: Descriptor | string, options: ReferrersOptions = {}): Promise<Descriptor[]> {
+  /** The Referrers API, or (a registry without it) the referrers tag schema; the listing says which. */
+  referrers(subject: Descriptor | string, options: ReferrersOptions = {}): Promise<ReferrersListing> {
     return listReferrers(this.#ctx, this, typeof subject === 'string' ? subject : subject.digest, options);
-  }
-
-  /**
-   * Which mechanism answered `referrers` on this host: the Referrers API, or (a registry without
-   * it) the referrers tag schema. `vouch discover -o json` labels artifacts with it.
-   */
-  referrersSource(_subjectDigest: string): 'referrers-api' | 'referrers-tag' | undefined {
-    const api = this.#ctx.referrersApi.get(this.host);
-    return api === undefined ? undefined : api ? 'referrers-api' : 'referrers-tag';
   }
 
   async listTags(options: ReadOptions = {}): Promise<string[]> {

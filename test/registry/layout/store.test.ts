@@ -144,7 +144,9 @@ describe('OCI image layout store', () => {
       const sig = await pushArtifact(repo, image.descriptor, 'application/vnd.example.signature');
       const nested = await pushArtifact(repo, sbom, 'application/vnd.example.signature');
 
-      const all = await repo.referrers(image.descriptor);
+      const listing = await repo.referrers(image.descriptor);
+      assert.equal(listing.source, 'layout');
+      const all = listing.descriptors;
       assert.deepEqual(all.map((d) => d.digest).sort(), [sbom.digest, sig.digest].sort());
       const listed = all.find((d) => d.digest === sbom.digest);
       assert.equal(listed?.artifactType, 'application/vnd.example.sbom');
@@ -153,14 +155,14 @@ describe('OCI image layout store', () => {
         artifactType: 'application/vnd.example.signature',
       });
       assert.deepEqual(
-        filtered.map((d) => d.digest),
+        filtered.descriptors.map((d) => d.digest),
         [sig.digest],
       );
       assert.deepEqual(
-        (await repo.referrers(sbom)).map((d) => d.digest),
+        (await repo.referrers(sbom)).descriptors.map((d) => d.digest),
         [nested.digest],
       );
-      assert.deepEqual(await repo.referrers(other.descriptor), []);
+      assert.deepEqual(await repo.referrers(other.descriptor), { descriptors: [], source: 'layout' });
       // artifacts are listed untagged: tags stay the images'
       assert.deepEqual(await repo.listTags?.(), ['app', 'other']);
     });

@@ -159,7 +159,7 @@ describe('bearer token auth (registry auth: token, test token issuer)', () => {
     assert.equal(issuer.requests.length - tokensBefore, 1, 'one token fetch shared by concurrent requests');
     const refs = await repo.referrers(subject);
     assert.deepEqual(
-      refs.map((r) => r.digest),
+      refs.descriptors.map((r) => r.digest),
       [sig.manifest.digest],
     );
     events.length = 0;

@@ -63,8 +63,9 @@ describe('Referrers API through a fault server', () => {
     events.length = 0;
     const d = await repo.resolve('v1');
     const all = await repo.referrers(d);
+    assert.equal(all.source, 'referrers-api');
     assert.deepEqual(
-      all.map((x) => x.digest),
+      all.descriptors.map((x) => x.digest),
       [...page1, ...page2].map((x) => x.digest),
     );
     assert.equal(client.referrersApiSupported(fault.host), true);
@@ -80,7 +81,7 @@ describe('Referrers API through a fault server', () => {
     const repo = client.repository(parseReference(`${fault.host}/app`));
     const sigs = await repo.referrers(subject.manifest.digest, { artifactType: SIG });
     assert.deepEqual(
-      sigs.map((x) => x.digest),
+      sigs.descriptors.map((x) => x.digest),
       [page1[0]?.digest, page2[0]?.digest],
     );
     assert.match(fault.requests.at(-2)?.path ?? '', /\?artifactType=application%2Fvnd\.example\.sig$/);
@@ -92,7 +93,7 @@ describe('Referrers API through a fault server', () => {
     const repo = client.repository(parseReference(`${fault.host}/app`));
     const sboms = await repo.referrers(subject.manifest.digest, { artifactType: SBOM });
     assert.deepEqual(
-      sboms.map((x) => x.digest),
+      sboms.descriptors.map((x) => x.digest),
       [page1[1]?.digest],
     );
     assert.equal(fault.requests.length - before, 2);
@@ -105,7 +106,7 @@ describe('Referrers API through a fault server', () => {
       const list = await capped
         .repository(parseReference(`${fault.host}/app`))
         .referrers(subject.manifest.digest);
-      assert.equal(list.length, page1.length);
+      assert.equal(list.descriptors.length, page1.length);
     } finally {
       await capped.close();
     }

@@ -33,7 +33,7 @@ describe('the Referrers API probe (distribution 2.8 has no API)', () => {
         ),
       );
       assert.deepEqual(
-        lists.map((l) => l.length),
+        lists.map((l) => l.descriptors.length),
         subjects.map(() => 0),
       );
       const probes = events.filter((e) => e.path.includes('/referrers/'));

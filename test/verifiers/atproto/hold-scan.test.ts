@@ -312,7 +312,7 @@ describe('ATCR hold scan records (real PLC + PDS + registry)', { timeout: 150_00
     };
     const subject = images.clean!.image.subject;
     const reports = await Promise.all(
-      (await subject.repository.referrers(subject.descriptor))
+      (await subject.repository.referrers(subject.descriptor)).descriptors
         .map((descriptor) => ({
           descriptor,
           kind: 'referrer' as const,

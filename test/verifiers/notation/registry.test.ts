@@ -72,7 +72,7 @@ describe('notation signatures on a real registry', { timeout: 90_000 }, () => {
       assert.equal(thumbprints.length, 1);
       const found = await repo.referrers(image, { artifactType: 'application/vnd.cncf.notary.signature' });
       assert.ok(
-        found.some((d) => d.digest === sig.digest),
+        found.descriptors.some((d) => d.digest === sig.digest),
         'the signature is listed as a referrer of the image',
       );
 

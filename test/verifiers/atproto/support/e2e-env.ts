@@ -67,7 +67,7 @@ export async function signatureArtifacts(image: PushedImage): Promise<Artifact[]
   const found = await image.repo.referrers(image.subject.descriptor.digest, {
     artifactType: ATPROTO_SIGNATURE_ARTIFACT_TYPE,
   });
-  return found.map((descriptor) => ({
+  return found.descriptors.map((descriptor) => ({
     descriptor,
     kind: 'referrer',
     source: 'referrers-api',
