@@ -119,15 +119,6 @@ export class Engine {
     return { name: subjectName(ref), reference: ref, descriptor, repository };
   }
 
-  /** Tag → digest-pinned reference (for mutation). */
-  async resolve(
-    reference: string,
-    options: { signal: AbortSignal },
-  ): Promise<{ reference: string; digest: string }> {
-    const s = await this.subject(reference, options.signal);
-    return { reference: `${s.name}@${s.descriptor.digest}`, digest: s.descriptor.digest };
-  }
-
   /**
    * Decides whether `reference` may run. Verification failures become reports, never throws;
    * a subject that cannot be resolved (bad reference, unknown tag, unreachable registry) throws.

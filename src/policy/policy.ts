@@ -44,8 +44,6 @@ export interface Policy {
    * holds vacuously; one it marks `audit` cannot deny).
    */
   decide(rule: SelectedRule, reports: readonly Report[], scopes?: ReadonlyMap<string, ScopePolicy>): Verdict;
-  /** Every verifier name some rule requires (the engine builds only those). */
-  readonly verifierNames: ReadonlySet<string>;
 }
 
 interface CompiledRule {
@@ -79,11 +77,9 @@ export function compilePolicy(config: PolicyConfig): Policy {
     defaultAction: config.default,
   };
   const generation = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
-  const verifierNames = new Set(config.rules.flatMap((r) => r.require.map((q) => q.verifier)));
 
   return {
     generation,
-    verifierNames,
     select(imageName) {
       let best: { rule: CompiledRule; specificity: number } | undefined;
       for (const c of compiled) {

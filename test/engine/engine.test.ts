@@ -208,11 +208,11 @@ describe('engine: deciding', () => {
     assert.equal(d.allowed, true);
   });
 
-  it('resolves a tag to a digest-pinned reference', async () => {
+  it('resolves a tag to its subject: the manifest descriptor, named for the policy', async () => {
     const subject = await imageWith('pin', []);
-    const r = await engine().resolve(ref('pin'), { signal: deadline() });
-    assert.equal(r.digest, subject.digest);
-    assert.equal(r.reference, `oci:${dir}@${subject.digest}`);
+    const s = await engine().subject(ref('pin'), deadline());
+    assert.equal(s.descriptor.digest, subject.digest);
+    assert.equal(s.name, `oci:${dir}`);
   });
 
   it('changes generation when trust material changes', () => {
