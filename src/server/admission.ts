@@ -225,9 +225,8 @@ async function mutate(
       .map(async (img) => ({ img, pinned: await opts.decisions.pin(img.image, signal) })),
   );
   for (const { img, pinned } of results) {
-    if ('kind' in pinned) {
-      const why = pinned.kind === 'error' ? pinned.message : 'unexpected result';
-      warnings.push(short(`vouch: ${placeOf(img)} image ${img.image} not pinned: ${why}`));
+    if (pinned.kind === 'error') {
+      warnings.push(short(`vouch: ${placeOf(img)} image ${img.image} not pinned: ${pinned.message}`));
       continue;
     }
     patch.push({ op: 'test', path: img.pointer, value: img.image });

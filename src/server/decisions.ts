@@ -50,10 +50,23 @@ export interface DecisionEngine {
   ): Promise<Decision>;
 }
 
+/** A key that could not be decided or pinned: a stable code, and whether a retry may succeed. */
+export interface KeyError {
+  readonly kind: 'error';
+  readonly code: string;
+  readonly message: string;
+  readonly transient: boolean;
+}
+
 /** The outcome for one key: a decision, or an error with a stable code. */
 export type KeyResult =
   | { readonly kind: 'decision'; readonly decision: Decision; readonly cached: boolean }
-  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly transient: boolean };
+  | KeyError;
+
+/** A key pinned to its digest (`name@sha256:…`), or why it could not be. */
+export type PinResult =
+  | { readonly kind: 'pinned'; readonly reference: string; readonly digest: string }
+  | KeyError;
 
 /**
  * A resolved key, as cached under `resolve:<key>`: the subject name and the manifest descriptor
@@ -91,9 +104,9 @@ export interface DecisionService {
    */
   peek(reference: string): KeyResult | undefined;
   /** Resolves `reference` to `name@digest` within `signal`. */
-  pin(reference: string, signal: AbortSignal): Promise<{ reference: string; digest: string } | KeyResult>;
+  pin(reference: string, signal: AbortSignal): Promise<PinResult>;
   /** `pin` answered synchronously (a digest reference, or a cached resolution); undefined otherwise. */
-  peekPin(reference: string): { reference: string; digest: string } | KeyResult | undefined;
+  peekPin(reference: string): PinResult | undefined;
 }
 
 const hasInconclusive = (reports: readonly Report[]): boolean =>
@@ -119,7 +132,7 @@ function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Turns anything thrown while deciding into a per-key error. */
-export function errorResult(err: unknown, signal: AbortSignal): KeyResult {
+export function errorResult(err: unknown, signal: AbortSignal): KeyError {
   if (signal.aborted) {
     return {
       kind: 'error',
@@ -293,11 +306,15 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
     peekPin(reference) {
       const resolution = peekResolution(reference);
       if (resolution)
-        return { reference: `${resolution.name}@${resolution.digest}`, digest: resolution.digest };
+        return {
+          kind: 'pinned',
+          reference: `${resolution.name}@${resolution.digest}`,
+          digest: resolution.digest,
+        };
       try {
         const parsed = parseReference(reference);
         return parsed.digest
-          ? { reference: pinnedReference(parsed, parsed.digest), digest: parsed.digest }
+          ? { kind: 'pinned', reference: pinnedReference(parsed, parsed.digest), digest: parsed.digest }
           : undefined;
       } catch (err) {
         return errorResult(err, NEVER_ABORTED);
@@ -307,7 +324,8 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
       try {
         const ref = parseReference(reference);
         // a digest reference is already pinned: no registry round trip
-        if (ref.digest) return { reference: pinnedReference(ref, ref.digest), digest: ref.digest };
+        if (ref.digest)
+          return { kind: 'pinned', reference: pinnedReference(ref, ref.digest), digest: ref.digest };
         const resolution =
           peekResolution(reference) ??
           (await raceSignal(
@@ -319,7 +337,11 @@ export function createDecisionService(options: DecisionServiceOptions): Decision
             ),
             signal,
           ));
-        return { reference: `${resolution.name}@${resolution.digest}`, digest: resolution.digest };
+        return {
+          kind: 'pinned',
+          reference: `${resolution.name}@${resolution.digest}`,
+          digest: resolution.digest,
+        };
       } catch (err) {
         return errorResult(err, signal);
       }

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import type { Decision, Report } from '../engine/types.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { startBudget } from './budget.js';
-import type { DecisionService, KeyResult } from './decisions.js';
+import type { DecisionService, KeyError, KeyResult, PinResult } from './decisions.js';
 import { gatekeeperValueParts } from './values.js';
 
 const providerRequestSchema = z.object({
@@ -155,7 +155,7 @@ const hasInconclusive = (reports: readonly Report[]): boolean =>
 const transientDenial = (d: Decision): boolean =>
   !d.allowed && (hasInconclusive(d.reports) || (d.platforms ?? []).some((p) => hasInconclusive(p.reports)));
 
-const errorAnswer = (r: Extract<KeyResult, { kind: 'error' }>): Answer => ({
+const errorAnswer = (r: KeyError): Answer => ({
   rest: [Buffer.from(`,"error":${JSON.stringify(r.message)}}`)],
   transient: r.transient,
 });
@@ -194,13 +194,10 @@ export function registerGatekeeperRoutes(app: FastifyInstance, opts: GatekeeperR
       const [before, after] = gatekeeperValueParts(result.decision);
       return { rest: [VALUE, before, traceId, after, ITEM_END], transient: transientDenial(result.decision) };
     };
-    const pinAnswer = (pinned: Awaited<ReturnType<DecisionService['pin']>>): Answer => {
-      if (!('kind' in pinned))
-        return { rest: [Buffer.from(`,"value":${JSON.stringify(pinned.reference)}}`)], transient: false };
-      return pinned.kind === 'error'
-        ? errorAnswer(pinned)
-        : { rest: [Buffer.from(',"error":"internal: unexpected result"}')], transient: false };
-    };
+    const pinAnswer = (pinned: PinResult): Answer =>
+      pinned.kind === 'pinned'
+        ? { rest: [Buffer.from(`,"value":${JSON.stringify(pinned.reference)}}`)], transient: false }
+        : errorAnswer(pinned);
 
     // one answer per distinct image; the warm path answers from the in-process cache, synchronously
     const answers = new Map<string, Answer>();
@@ -210,7 +207,7 @@ export function registerGatekeeperRoutes(app: FastifyInstance, opts: GatekeeperR
       if (answers.has(image) || missing.has(image)) continue;
       const hit = mode === 'verify' ? opts.decisions.peek(image) : opts.decisions.peekPin(image);
       if (hit === undefined) missing.add(image);
-      else answers.set(image, 'kind' in hit ? valueAnswer(hit) : pinAnswer(hit));
+      else answers.set(image, hit.kind === 'pinned' ? pinAnswer(hit) : valueAnswer(hit));
     }
     if (missing.size > 0) {
       const elapsed = performance.now() - started;
