@@ -15,6 +15,7 @@
  */
 import type { Decision, Report } from '../engine/types.js';
 import { ratifyExtensions, ratifyType } from '../ratify/report-fields.js';
+import { verifiedAtprotoDetails } from '../verifiers/atproto/details.js';
 
 /**
  * One report as Ratify v1's `VerifierResult` (pkg/verifier/result.go), plus vouch's `outcome` and
@@ -162,8 +163,6 @@ export interface ProvideEntry {
   error?: string;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-
 function verifiedReports(reports: readonly Report[]): Report[] {
   return reports.flatMap((r) =>
     r.outcome === 'verified' ? [r, ...verifiedReports(r.nested)] : verifiedReports(r.nested),
@@ -173,7 +172,7 @@ function verifiedReports(reports: readonly Report[]): Report[] {
 /** One `/provide` response entry for a decided image. */
 export function provideEntry(image: string, decision: Decision): ProvideEntry {
   const verified = verifiedReports(decision.reports);
-  const atproto = verified.find((r) => r.verifier === 'atproto')?.details ?? {};
+  const atproto = verified.map(verifiedAtprotoDetails).find((d) => d !== undefined);
   const entry: ProvideEntry = {
     image,
     verified: decision.verified,
@@ -182,14 +181,13 @@ export function provideEntry(image: string, decision: Decision): ProvideEntry {
     signers: verified.map((r) => ({ ...r.details, verifier: r.verifier, artifact: r.artifact.digest })),
     why: decision.why,
   };
-  const did = str(atproto.did);
-  const handle = str(atproto.handle);
-  const signedAt = str(atproto.signedAt) ?? str(atproto.signingTime);
-  const commitCid = str(atproto.commitCid) ?? str(atproto.commit);
-  if (did) entry.did = did;
-  if (handle) entry.handle = handle;
-  if (signedAt) entry.signedAt = signedAt;
-  if (commitCid) entry.commitCid = commitCid;
+  // the ATCR provider's fields come from the atproto verifier's typed details (details.ts)
+  if (atproto) {
+    entry.did = atproto.did;
+    if (atproto.handle) entry.handle = atproto.handle;
+    if (atproto.signedAt) entry.signedAt = atproto.signedAt;
+    entry.commitCid = atproto.commitCid;
+  }
   if (!decision.verified) entry.error = decision.why[0] ?? 'not verified';
   return entry;
 }

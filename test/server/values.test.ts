@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Decision } from '../../src/engine/types.js';
-import { gatekeeperValue, gatekeeperValueParts } from '../../src/server/values.js';
+import { gatekeeperValue, gatekeeperValueParts, provideEntry } from '../../src/server/values.js';
+import type { AtprotoDetails } from '../../src/verifiers/atproto/details.js';
 
 const decision = {
   allowed: true,
@@ -107,5 +108,60 @@ describe('the Gatekeeper value in Ratify\'s shape (docs/gatekeeper.md "Ratify\'s
     assert.equal(nested?.artifactType, 'application/vnd.cncf.notary.signature');
     assert.equal(nested?.isSuccess, true);
     assert.equal(nested?.referenceDigest, digest('f'));
+  });
+});
+
+describe('the /provide entry', () => {
+  const atprotoDetails: AtprotoDetails = {
+    did: 'did:plc:abc',
+    handle: 'alice.test',
+    handleVerified: true,
+    signingKey: 'zQ3sh',
+    pds: 'https://pds.test',
+    recordUri: 'at://did:plc:abc/io.atcr.manifest/3k',
+    recordCid: 'bafyrecord',
+    commitCid: 'bafycommit',
+    commitRev: '3k2',
+    signedAt: '2026-01-01T00:00:00.000Z',
+  };
+  const report = (verifier: string, outcome: string, details: object) => ({
+    verifier,
+    outcome,
+    reason: outcome === 'verified' ? 'ok' : 'untrusted-signer',
+    message: 'm',
+    artifact: { digest: `sha256:${'d'.repeat(64)}`, mediaType: 'm' },
+    details,
+    nested: [],
+  });
+  const decided = (reports: object[]) => ({ ...decision, reports }) as unknown as Decision;
+
+  it("fills did, handle, signedAt and commitCid from the verified atproto report's typed details", () => {
+    const entry = provideEntry(
+      'registry.test/app:v1',
+      decided([
+        report('atproto', 'failed', { ...atprotoDetails, did: 'did:plc:forged' }),
+        report('notation', 'verified', { signer: 'CN=x' }),
+        report('atproto', 'verified', atprotoDetails),
+      ]),
+    );
+    assert.deepEqual(
+      [entry.did, entry.handle, entry.signedAt, entry.commitCid],
+      ['did:plc:abc', 'alice.test', '2026-01-01T00:00:00.000Z', 'bafycommit'],
+    );
+    assert.deepEqual(
+      entry.signers?.map((s) => s.verifier),
+      ['notation', 'atproto'],
+    );
+  });
+
+  it('has no ATCR fields without a verified atproto report, whatever other details say', () => {
+    const entry = provideEntry(
+      'registry.test/app:v1',
+      decided([report('cosign', 'verified', { did: 'did:plc:other', signingTime: 'x', commit: 'y' })]),
+    );
+    assert.deepEqual(
+      [entry.did, entry.handle, entry.signedAt, entry.commitCid],
+      [undefined, undefined, undefined, undefined],
+    );
   });
 });

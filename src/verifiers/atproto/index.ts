@@ -17,6 +17,7 @@ import { isVouchError, TRANSIENT_CODES } from '../../errors.js';
 import type { AtprotoTrust } from '../../trust/atproto/load.js';
 import { policyFor } from '../../trust/atproto/policy.js';
 import { ATPROTO_SIGNATURE_ARTIFACT_TYPE, parseSignatureArtifact } from './artifact.js';
+import type { AtprotoDetails } from './details.js';
 import { AtprotoFailure, type AtprotoReason, outcomeOf } from './failure.js';
 import type { ResolveTxt } from './identity/handle.js';
 import { defaultFetch, type FetchLike } from './identity/http.js';
@@ -24,6 +25,7 @@ import { holdScanDocuments } from './scan/documents.js';
 import { type VerifiedClaim, verifyClaim } from './verify-claim.js';
 
 export { ATPROTO_SIGNATURE_ARTIFACT_TYPE } from './artifact.js';
+export type { AtprotoDetails } from './details.js';
 export type { AtprotoReason } from './failure.js';
 
 /** Largest signature artifact JSON read (ATCR's are about 512 bytes). */
@@ -50,7 +52,7 @@ function repositoryPathOf(subject: Subject): string {
   return subject.name;
 }
 
-function detailsOf(v: VerifiedClaim): Record<string, unknown> {
+function detailsOf(v: VerifiedClaim): AtprotoDetails {
   return {
     did: v.did,
     ...(v.signer?.name ? { signerName: v.signer.name } : {}),
