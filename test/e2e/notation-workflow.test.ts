@@ -48,6 +48,7 @@ interface ReportJson {
 interface DecisionJson {
   verified: boolean;
   allowed: boolean;
+  isSuccess: boolean;
   mode: string;
   wouldDeny: boolean;
   digest: string;
@@ -400,6 +401,8 @@ describe('notation workflow through bin/vouch on a real registry', { timeout: 60
     assert.equal(json.rule, 'audited');
     assert.equal(json.allowed, true);
     assert.equal(json.verified, false);
+    // the CLI's isSuccess is `verified`, never `allowed` (docs/architecture.md, verify-output.md)
+    assert.equal(json.isSuccess, false);
     assert.equal(json.mode, 'audit');
     assert.equal(json.wouldDeny, true);
     const r = only(json);

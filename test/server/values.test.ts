@@ -80,6 +80,16 @@ describe('the Gatekeeper value in Ratify\'s shape (docs/gatekeeper.md "Ratify\'s
     assert.equal(gatekeeperValue(decision, 'trace').succeeded, true);
     const audit = { ...denied, allowed: true, mode: 'audit', wouldDeny: true } as Decision;
     assert.equal(gatekeeperValue(audit, 'trace').succeeded, true, 'audit mode allows, as isSuccess does');
+    // docs/architecture.md "isSuccess: one meaning per API": the Gatekeeper value's is `allowed`
+    // (not `verified`, which the same audit decision has false); a report's is its own outcome
+    assert.deepEqual(
+      [gatekeeperValue(audit, 'trace').isSuccess, gatekeeperValue(audit, 'trace').verified],
+      [true, false],
+    );
+    assert.deepEqual(
+      gatekeeperValue(audit, 'trace').verifierReports.map((r) => r.isSuccess),
+      [true, false],
+    );
   });
 
   it("names each verifier by Ratify's type and its extensions by Ratify's keys, vouch's details kept", () => {
