@@ -27,14 +27,20 @@
 /** What discovery returns and what verifiers, the policy and the engine exchange. */
 export type {
   Artifact,
+  ArtifactContent,
   ArtifactKind,
+  ArtifactNeeds,
   ArtifactSource,
   Decision,
+  FetchedLayer,
+  LayerNeeds,
   Outcome,
   Report,
+  RunContext,
   ScopePolicy,
   Subject,
   Verifier,
+  VerifierSubject,
   VerifyContext,
 } from './engine/types.js';
 export type { VouchErrorCode } from './errors.js';
@@ -102,7 +108,10 @@ export type {
   PushManifestOptions,
   PushManifestResult,
   ReadOptions,
+  ReadonlyRepository,
+  ReferrersListing,
   ReferrersOptions,
+  ReferrersSource,
   Repository,
 } from './registry/types.js';
 // ── registry ────────────────────────────────────────────────────────────────
@@ -124,6 +133,8 @@ export { buildRuntime, buildVerifiers, type Runtime, type RuntimeOptions } from 
 export { configSchema, type VouchConfig, type VouchConfigInput } from './config/schema.js';
 /** The engine: reference → registry → referrers → verifiers → policy → decision. */
 export { type DecideOptions, Engine, type EngineOptions, subjectName } from './engine/engine.js';
+/** One verifier on one artifact, as the engine runs it: its needs read, then its verdict. */
+export { verifyArtifact } from './engine/run.js';
 /** vouch's policy: scoped rules, any/all, enforce/audit, a default. */
 export { compilePolicy, type Policy, type SelectedRule, type Verdict } from './policy/policy.js';
 export { type PolicyConfig, policySchema } from './policy/types.js';

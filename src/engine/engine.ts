@@ -1,6 +1,7 @@
 /**
  * The engine: reference → registry → referrers → verifiers → policy → decision.
- * It sequences all I/O; verifiers get fetched bytes through the Repository in their context.
+ * It sequences all I/O: verifiers declare what they read of an artifact and get the bytes
+ * (run.ts); they never hold the repository.
  */
 import { createHash } from 'node:crypto';
 import type { Cache } from '../cache/types.js';
@@ -15,13 +16,15 @@ import type { RegistryClient } from '../registry/client.js';
 import type { Descriptor, Repository } from '../registry/types.js';
 import { externalReports } from './external.js';
 import { isIndexMediaType, selectPlatforms } from './platforms.js';
-import { containerReport, reportFromError } from './reports.js';
+import { containerReport } from './reports.js';
 import { requireSignature } from './require-signature.js';
+import { verifyArtifact, verifyContext } from './run.js';
 import type {
   Artifact,
   Decision,
   PlatformResult,
   Report,
+  RunContext,
   ScopePolicy,
   Subject,
   Verifier,
@@ -251,7 +254,7 @@ export class Engine {
     return { ...verdict, ...facts, reports };
   }
 
-  #context(subject: Subject, options: DecideOptions): VerifyContext {
+  #run(subject: Subject, options: DecideOptions): RunContext {
     return {
       repository: subject.repository,
       signal: options.signal,
@@ -261,6 +264,10 @@ export class Engine {
     };
   }
 
+  #context(subject: Subject, options: DecideOptions): VerifyContext {
+    return verifyContext(subject.repository, subject, this.#run(subject, options));
+  }
+
   async #verifyAll(
     subject: Subject,
     artifacts: readonly Artifact[],
@@ -268,7 +275,7 @@ export class Engine {
     options: DecideOptions,
   ): Promise<Report[]> {
     const limit = createLimiter(this.#options.concurrency ?? 16);
-    const ctx = this.#context(subject, options);
+    const ctx = this.#run(subject, options);
     const verifyTree = async (target: Subject, artifact: Artifact): Promise<Report[]> => {
       const nestedSubject: Subject = { ...target, descriptor: artifact.descriptor };
       const nested = async () =>
@@ -283,7 +290,7 @@ export class Engine {
       const below = artifact.referrers.length > 0 ? nested() : Promise.resolve([]);
       return Promise.all(
         mine.map(async (v) => {
-          const report = await limit(() => runVerifier(v, target, artifact, ctx));
+          const report = await limit(() => verifyArtifact(v, target, artifact, ctx));
           const withNested = artifact.referrers.length === 0 ? report : { ...report, nested: await below };
           return v.signedBy === undefined ? withNested : requireSignature(v, withNested);
         }),
@@ -291,32 +298,6 @@ export class Engine {
     };
     const top = await Promise.all(artifacts.map((a) => verifyTree(subject, a)));
     return top.flat();
-  }
-}
-
-/** Runs one verifier on one artifact; a throw or the deadline becomes an inconclusive report. */
-async function runVerifier(
-  v: Verifier,
-  subject: Subject,
-  artifact: Artifact,
-  ctx: VerifyContext,
-): Promise<Report> {
-  if (ctx.signal.aborted) return reportFromError(v.name, artifact, ctx.signal.reason, ctx.signal);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([v.verify(subject, artifact, ctx), aborted]);
-  } catch (err) {
-    ctx.logger.warn(
-      { verifier: v.name, artifact: artifact.descriptor.digest, err: String(err) },
-      'verifier failed',
-    );
-    return reportFromError(v.name, artifact, err, ctx.signal);
-  } finally {
-    if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
   }
 }
 

@@ -5,7 +5,13 @@
 import type { Cache } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { ImageReference, LayoutReference } from '../reference/types.js';
-import type { Descriptor, ReadonlyRepository, ReferrersSource } from '../registry/types.js';
+import type {
+  Descriptor,
+  FetchedManifest,
+  ImageManifest,
+  ReadonlyRepository,
+  ReferrersSource,
+} from '../registry/types.js';
 
 /** The image being decided on, resolved to a digest. */
 export interface Subject {
@@ -18,6 +24,12 @@ export interface Subject {
   /** Where the image and its artifacts are read from (reads only: nothing on this path pushes). */
   readonly repository: ReadonlyRepository;
 }
+
+/**
+ * The subject as a verifier sees it: named and resolved, without the repository (the engine reads
+ * the artifact for the verifier; see `Verifier.reads`).
+ */
+export type VerifierSubject = Omit<Subject, 'repository'>;
 
 /** How an artifact was found: the listing that named it (`ReferrersSource`), or cosign's tag schema. */
 export type ArtifactSource = ReferrersSource | 'cosign-tag';
@@ -72,14 +84,80 @@ export interface Report {
   readonly nested: readonly Report[];
 }
 
+/**
+ * What the engine reads of an artifact for a verifier (`Verifier.reads`): its manifest, then the
+ * layers chosen here, each digest-checked and size-limited. Whatever goes wrong is reported by the
+ * engine, never by the verifier: a registry or transport error through the one table
+ * (classify.ts), the refusals below as `failed` with the reason named.
+ */
+export interface ArtifactNeeds {
+  /** What the artifact is, in messages: `the signature`, `the SBOM`. */
+  readonly what: string;
+  /** The layers to read; a function when the choice depends on the manifest (cosign). */
+  readonly layers: LayerNeeds | ((manifest: ImageManifest) => LayerNeeds);
+  /**
+   * The manifest's `subject`, when it has one, must be the subject being verified; otherwise the
+   * artifact fails with this reason (`digest-mismatch`, `subject-mismatch`).
+   */
+  readonly subjectMismatch?: string;
+  /** Added to the details of every report the engine makes for this artifact. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Which layers of an artifact manifest a verifier reads, and how much of each. */
+export interface LayerNeeds {
+  /** The layer media types read (named in messages). */
+  readonly mediaTypes: readonly string[];
+  /** Whether a layer's media type is one of `mediaTypes`; default exact equality. */
+  readonly matches?: (mediaType: string) => boolean;
+  /**
+   * `first`: the first matching layer; `one`: exactly one matching layer (more is `malformed`);
+   * `{ max }`: every matching layer, at most `max` (more is `malformed`). None is always
+   * `media-type-mismatch`.
+   */
+  readonly count: 'first' | 'one' | { readonly max: number };
+  /** Largest layer read; a larger one is `too-large` (before it is fetched). */
+  readonly maxBytes: number;
+  /** The manifest must have exactly this many layers in all, else `malformed` (notation: 1). */
+  readonly totalLayers?: number;
+}
+
+/** An artifact as the engine read it for a verifier: every byte digest-checked. */
+export interface ArtifactContent {
+  readonly manifest: ImageManifest;
+  /** The layers chosen by `LayerNeeds`, in manifest order, with their bytes. */
+  readonly layers: readonly FetchedLayer[];
+}
+
+export interface FetchedLayer {
+  readonly descriptor: Descriptor;
+  readonly bytes: Uint8Array;
+}
+
 /** What a verifier gets besides the subject and the artifact. Trust material is in the verifier itself. */
 export interface VerifyContext {
-  /** The subject's repository, read-only: a verifier cannot push. */
-  readonly repository: ReadonlyRepository;
   /** The deadline of the whole decision. */
   readonly signal: AbortSignal;
   readonly cache: Cache;
   /** The verification time (wall clock unless the caller fixes it, e.g. for tests and vectors). */
+  readonly now: Date;
+  readonly logger: Logger;
+  /**
+   * The subject's own manifest (digest-checked), for a verifier whose signature signs its bytes
+   * (a cosign message-signature bundle). Bound to the deadline; a registry error it throws is
+   * reported by the engine through the one table, like a failed read of the artifact.
+   */
+  readSubjectManifest(): Promise<FetchedManifest>;
+}
+
+/**
+ * What the engine's `verifyArtifact` is given to run a verifier on one artifact: the repository it
+ * reads from (read-only) and the rest of the `VerifyContext`.
+ */
+export interface RunContext {
+  readonly repository: ReadonlyRepository;
+  readonly signal: AbortSignal;
+  readonly cache: Cache;
   readonly now: Date;
   readonly logger: Logger;
 }
@@ -91,10 +169,22 @@ export interface Verifier {
   /** True when this verifier understands `artifact` (by artifactType / media types / kind). */
   accepts(artifact: Artifact): boolean;
   /**
-   * Verifies one artifact against `subject`. Returns a Report for every failure it can name;
-   * throws only for bugs (the engine turns a throw into an inconclusive report).
+   * What the verifier needs of `artifact` (the engine fetches and checks it, then calls
+   * `verify`), or a Report when it can answer without reading anything (notation's `skip` level,
+   * no trust policy statement for the image).
    */
-  verify(subject: Subject, artifact: Artifact, ctx: VerifyContext): Promise<Report>;
+  reads(subject: VerifierSubject, artifact: Artifact): ArtifactNeeds | Report;
+  /**
+   * Decides on one artifact, read as `reads` asked, against `subject`. Returns a Report for every
+   * failure it can name; throws only for bugs (the engine turns a throw into an inconclusive
+   * report).
+   */
+  verify(
+    subject: VerifierSubject,
+    artifact: Artifact,
+    content: ArtifactContent,
+    ctx: VerifyContext,
+  ): Promise<Report>;
   /**
    * A hash of the trust material this verifier holds; part of every cached decision's key so a
    * change of trust material cannot serve a stale allow.
@@ -124,7 +214,7 @@ export interface Verifier {
    * of the signature that proves it; content verifiers judge it as if it were attached.
    */
   externalDocuments?(
-    subject: Subject,
+    subject: VerifierSubject,
     reports: readonly Report[],
     ctx: VerifyContext,
   ): Promise<ExternalFinding[]>;

@@ -16,7 +16,8 @@ import { buildRuntime, type Runtime } from '../config/runtime.js';
 import type { VouchConfig, VouchConfigInput } from '../config/schema.js';
 import { reportFromError } from '../engine/reports.js';
 import { requireSignature } from '../engine/require-signature.js';
-import type { Artifact, Report, Subject, Verifier, VerifyContext } from '../engine/types.js';
+import { verifyArtifact } from '../engine/run.js';
+import type { Artifact, Report, RunContext, Subject, Verifier } from '../engine/types.js';
 import { isVouchError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { parseReference } from '../reference/parse.js';
@@ -165,7 +166,7 @@ async function withSignatures(
   subject: Subject,
   artifact: Artifact,
   runtime: Runtime,
-  ctx: VerifyContext,
+  ctx: RunContext,
 ): Promise<Report> {
   if (!verifier.signedBy || verifier.signedBy.length === 0 || report.outcome !== 'verified') return report;
   const signers = runtime.verifiers.filter((v) => verifier.signedBy?.includes(v.name));
@@ -176,7 +177,7 @@ async function withSignatures(
   });
   const target: Subject = { ...subject, descriptor: artifact.descriptor };
   const nested = await Promise.all(
-    below.flatMap((a) => signers.filter((v) => v.accepts(a)).map((v) => v.verify(target, a, ctx))),
+    below.flatMap((a) => signers.filter((v) => v.accepts(a)).map((v) => verifyArtifact(v, target, a, ctx))),
   );
   return requireSignature(verifier, { ...report, nested });
 }
@@ -214,7 +215,7 @@ async function verifyOnce(
       );
     const artifact = artifactOf(input);
     const subject = await runtime.engine.subject(args.subject, signal);
-    const ctx: VerifyContext = {
+    const ctx: RunContext = {
       repository: subject.repository,
       signal,
       cache,
@@ -230,11 +231,7 @@ async function verifyOnce(
         message: `the vouch ${name} verifier does not read artifacts of type ${artifact.descriptor.artifactType ?? artifact.descriptor.mediaType}`,
       };
     } else {
-      try {
-        report = await verifier.verify(subject, artifact, ctx);
-      } catch (err) {
-        report = reportFromError(name, artifact, err, signal);
-      }
+      report = await verifyArtifact(verifier, subject, artifact, ctx);
       report = await withSignatures(verifier, report, subject, artifact, runtime, ctx);
     }
     return toVerifierResult(input.config, name, report);

@@ -12,6 +12,7 @@ import { createMemoryCache } from '../../src/cache/memory.js';
 import { composeConfig } from '../../src/config/compose.js';
 import { buildRuntime } from '../../src/config/runtime.js';
 import type { VouchConfigInput } from '../../src/config/schema.js';
+import { verifyArtifact } from '../../src/engine/run.js';
 import type { Report } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { parseReference } from '../../src/reference/parse.js';
@@ -193,12 +194,12 @@ describe('vulnerability reports', () => {
       vulnerabilityReportConfigSchema.parse({ disallowedSeverities: ['critical'] }),
       [],
     );
-    const r = await verifier.verify(
+    const r = await verifyArtifact(
+      verifier,
       {
         name: `${registry.host}/content/clean`,
         reference: parseReference(`${registry.host}/content/clean:other`),
         descriptor: other,
-        repository: repo,
       },
       { descriptor: report as Descriptor, kind: 'referrer', source: 'referrers-tag', referrers: [] },
       {

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../src/cache/memory.js';
 import { Engine } from '../../src/engine/engine.js';
 import { makeReport } from '../../src/engine/reports.js';
-import type { Artifact, Subject, Verifier, VerifyContext } from '../../src/engine/types.js';
+import type { Artifact, Verifier } from '../../src/engine/types.js';
 import { compilePolicy } from '../../src/policy/policy.js';
 import { policySchema } from '../../src/policy/types.js';
 import { attachArtifact } from '../../src/referrers/attach.js';
@@ -26,16 +26,16 @@ function verdictVerifier(stats = { active: 0, max: 0 }): Verifier {
     name: 'verdict',
     generation: 'g1',
     accepts: (a: Artifact) => a.descriptor.artifactType === VERDICT,
-    async verify(_subject: Subject, artifact: Artifact, ctx: VerifyContext) {
+    // the engine reads the verdict (the artifact's first layer) and hands over its bytes
+    reads: () => ({
+      what: 'the verdict',
+      layers: { mediaTypes: ['text/plain'], matches: () => true, count: 'first', maxBytes: 1024 },
+    }),
+    async verify(_subject, artifact, content) {
       stats.active++;
       stats.max = Math.max(stats.max, stats.active);
       try {
-        const manifest = await ctx.repository.fetchManifest(artifact.descriptor, { signal: ctx.signal });
-        if (manifest.manifest.kind !== 'manifest') throw new Error('expected a manifest');
-        const layer = manifest.manifest.layers[0]!;
-        const text = new TextDecoder().decode(
-          await ctx.repository.fetchBlob(layer, { maxBytes: 1024, signal: ctx.signal }),
-        );
+        const text = new TextDecoder().decode(content.layers[0]?.bytes);
         await new Promise((r) => setTimeout(r, 5));
         if (text.startsWith('good')) return makeReport('verdict', artifact, 'verified', 'ok', 'good verdict');
         if (text === 'bad')

@@ -1,10 +1,12 @@
 /**
  * One verifier run on one artifact of an image pushed to a test registry, the way the engine
- * runs it (one context: the image's repository, a deadline, a fresh memory cache, silent logs).
+ * runs it (src/engine/run.ts: the verifier's needs read from the image's repository, then its
+ * verdict; a deadline, a fresh memory cache, silent logs).
  * Shared by the verifier end-to-end tests so that each states only what it checks.
  */
 import { createMemoryCache } from '../../src/cache/memory.js';
-import type { Artifact, Report, Verifier, VerifyContext } from '../../src/engine/types.js';
+import { verifyArtifact as runVerifier } from '../../src/engine/run.js';
+import type { Artifact, Report, RunContext, Verifier } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { parseReference } from '../../src/reference/parse.js';
 import type { RegistryClient } from '../../src/registry/client.js';
@@ -46,7 +48,7 @@ export async function verifyArtifact(
   if (!verifier.accepts(artifact)) {
     throw new Error(`verifier ${verifier.name} does not accept the ${artifact.kind} artifact`);
   }
-  const ctx: VerifyContext = {
+  const ctx: RunContext = {
     repository: img.repository,
     signal: AbortSignal.timeout(20_000),
     cache: createMemoryCache(),
@@ -59,5 +61,5 @@ export async function verifyArtifact(
     descriptor: img.subject,
     repository: img.repository,
   };
-  return verifier.verify(subject, artifact, ctx);
+  return runVerifier(verifier, subject, artifact, ctx);
 }

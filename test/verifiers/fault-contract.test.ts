@@ -3,7 +3,8 @@
  * its artifact (the artifact's manifest, or the one layer it reads) gives the same outcome and
  * reason from notation, cosign (tag signature, bundle referrer, attestation), atproto, sbom and
  * vulnerabilityReport, and that answer is the row of docs/architecture.md "Registry faults: one
- * table" (src/engine/classify.ts).
+ * table" (src/engine/classify.ts). Each verifier runs as the engine runs it (`verifyArtifact`,
+ * src/engine/run.ts): it declares what it reads, the engine fetches and answers the fault.
  *
  * Every artifact is made by vouch's own signers (or attached like an SBOM is) on a real registry
  * (test/helpers/registry.ts); atproto signs into a real PDS and resolves on a real PLC directory
@@ -21,6 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../src/cache/memory.js';
 import { classifyFetchError, MEDIA_TYPE_MISMATCH } from '../../src/engine/classify.js';
 import { Engine } from '../../src/engine/engine.js';
+import { verifyArtifact } from '../../src/engine/run.js';
 import type { Artifact, Outcome, Report, Subject, Verifier } from '../../src/engine/types.js';
 import { VouchError, type VouchErrorCode } from '../../src/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -469,7 +471,7 @@ describe('every verifier: one answer per registry fault', { timeout: 90_000 }, (
       repository,
     };
     assert.ok(fixture.verifier.accepts(c.artifact), `${fixture.label} accepts its artifact`);
-    const report = await fixture.verifier.verify(subject, c.artifact, {
+    const report = await verifyArtifact(fixture.verifier, subject, c.artifact, {
       repository,
       signal: AbortSignal.timeout(row.fault === 'timeout' ? TIMEOUT_MS : 20_000),
       cache: createMemoryCache(),

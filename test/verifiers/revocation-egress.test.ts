@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../src/cache/memory.js';
+import { verifyArtifact } from '../../src/engine/run.js';
 import type { Artifact, Report, Subject } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { parseAnyReference } from '../../src/reference/parse.js';
@@ -155,7 +156,7 @@ describe('notation revocation egress', { timeout: 60_000 }, () => {
       repository: repo,
     };
     const artifact: Artifact = { descriptor: sig, kind: 'referrer', source: 'layout', referrers: [] };
-    return verifier.verify(subject, artifact, {
+    return verifyArtifact(verifier, subject, artifact, {
       repository: repo,
       signal: AbortSignal.timeout(20_000),
       cache: createMemoryCache(),

@@ -10,9 +10,14 @@
  * no signature.
  */
 import { resolveTxt as dnsResolveTxt } from 'node:dns/promises';
-import { MEDIA_TYPE_MISMATCH } from '../../engine/classify.js';
-import { reportFromFetchError } from '../../engine/reports.js';
-import type { Artifact, Report, ScopePolicy, Subject, Verifier, VerifyContext } from '../../engine/types.js';
+import type {
+  Artifact,
+  ArtifactNeeds,
+  Report,
+  ScopePolicy,
+  Verifier,
+  VerifierSubject,
+} from '../../engine/types.js';
 import { isVouchError, TRANSIENT_CODES } from '../../errors.js';
 import type { AtprotoTrust } from '../../trust/atproto/load.js';
 import { policyFor } from '../../trust/atproto/policy.js';
@@ -46,7 +51,7 @@ export function atprotoScopeRequirement(
   return p ? { requireSignature: p.requireSignature, action: p.action, policyName: p.name } : undefined;
 }
 
-function repositoryPathOf(subject: Subject): string {
+function repositoryPathOf(subject: VerifierSubject): string {
   const ref = subject.reference;
   if ('repository' in ref) return ref.repository;
   return subject.name;
@@ -72,33 +77,27 @@ function detailsOf(v: VerifiedClaim): AtprotoDetails {
   };
 }
 
-async function readArtifactJson(
-  subject: Subject,
-  artifact: Artifact,
-  ctx: VerifyContext,
-): Promise<Uint8Array> {
-  const fetched = await ctx.repository.fetchManifest(artifact.descriptor, { signal: ctx.signal });
-  const m = fetched.manifest;
-  if (m.kind !== 'manifest')
-    throw new AtprotoFailure('malformed', 'the signature artifact is an index, not a manifest');
-  if (m.subject && m.subject.digest !== subject.descriptor.digest) {
-    throw new AtprotoFailure(
-      'digest-mismatch',
-      `the signature artifact's subject is ${m.subject.digest}, not ${subject.descriptor.digest}`,
-    );
-  }
-  // docs/atproto.md: one `application/json` layer (the artifact type is accepted too)
-  const layer = m.layers.find(
-    (l) => l.mediaType === 'application/json' || l.mediaType === ATPROTO_SIGNATURE_ARTIFACT_TYPE,
-  );
-  if (!layer)
-    throw new AtprotoFailure(
-      MEDIA_TYPE_MISMATCH.reason,
-      `the signature artifact has no application/json layer (layers: ${m.layers.map((l) => l.mediaType).join(', ') || 'none'})`,
-    );
-  if (layer.size > MAX_ARTIFACT_BYTES)
-    throw new AtprotoFailure('too-large', `the signature artifact layer has ${layer.size} bytes`);
-  return ctx.repository.fetchBlob(layer, { maxBytes: MAX_ARTIFACT_BYTES, signal: ctx.signal });
+/**
+ * What atproto reads of a signature artifact (docs/atproto.md): one `application/json` layer (the
+ * artifact type is accepted too), of an artifact attached to this image when it names a subject.
+ */
+function signatureNeeds(details: Readonly<Record<string, unknown>>): ArtifactNeeds {
+  return {
+    what: 'the signature artifact',
+    layers: {
+      mediaTypes: ['application/json', ATPROTO_SIGNATURE_ARTIFACT_TYPE],
+      count: 'first',
+      maxBytes: MAX_ARTIFACT_BYTES,
+    },
+    subjectMismatch: 'digest-mismatch',
+    details,
+  };
+}
+
+/** The ATCR policy entry and action every atproto report on `imageName` names. */
+function scopeDetailsOf(trust: AtprotoTrust, imageName: string): Record<string, unknown> {
+  const scope = atprotoScopeRequirement(trust, imageName);
+  return scope ? { policy: scope.policyName, action: scope.action } : {};
 }
 
 /** Creates the `atproto` verifier over loaded trust material. */
@@ -141,20 +140,13 @@ export function createAtprotoVerifier(trust: AtprotoTrust, deps: AtprotoVerifier
     externalDocuments(subject, reports, ctx) {
       return holdScanDocuments(subject, reports, trust, { fetch, plcFetch }, ctx);
     },
-    async verify(subject: Subject, artifact: Artifact, ctx: VerifyContext): Promise<Report> {
-      const scope = atprotoScopeRequirement(trust, subject.name);
-      const scopeDetails = scope ? { policy: scope.policyName, action: scope.action } : {};
+    reads(subject) {
+      return signatureNeeds(scopeDetailsOf(trust, subject.name));
+    },
+    async verify(subject, artifact, content, ctx): Promise<Report> {
+      const scopeDetails = scopeDetailsOf(trust, subject.name);
       let did: string | undefined;
-      let json: Uint8Array;
-      try {
-        json = await readArtifactJson(subject, artifact, ctx);
-      } catch (err) {
-        if (err instanceof AtprotoFailure)
-          return report(artifact, err.reason, err.message, { ...err.details, ...scopeDetails });
-        // registry and transport faults: the one table (src/engine/classify.ts)
-        const r = reportFromFetchError('atproto', artifact, err, ctx.signal, 'the signature artifact');
-        return { ...r, details: { ...r.details, ...scopeDetails } };
-      }
+      const json = content.layers[0]?.bytes ?? new Uint8Array();
       try {
         const claim = parseSignatureArtifact(json);
         did = claim.did;

@@ -1,6 +1,7 @@
 /**
- * The shape both content verifiers share: accept artifacts by type, read the document through
- * `readContentArtifact`, check its age, and let the format's `judge` decide over the bytes.
+ * The shape both content verifiers share: accept artifacts by type, ask the engine for the
+ * document's one layer (`contentNeeds`), check its age, and let the format's `judge` decide over
+ * the bytes.
  * Whether the report is signed is decided by the engine over the referrer tree (`signedBy`).
  */
 import { createHash } from 'node:crypto';
@@ -8,7 +9,7 @@ import { artifactFacts, makeReport } from '../../engine/reports.js';
 import type { Artifact, ExternalDocument, Outcome, Report, Verifier } from '../../engine/types.js';
 import type { Descriptor } from '../../registry/types.js';
 import { CREATED_ANNOTATION, checkAge, parseMaximumAge } from './age.js';
-import { readContentArtifact } from './artifact.js';
+import { contentAnnotations, contentNeeds } from './artifact.js';
 import { ContentFailure } from './failure.js';
 
 export interface ContentJudgement {
@@ -79,14 +80,14 @@ export function createContentVerifier(spec: ContentVerifierSpec): Verifier {
       const type = artifact.descriptor.artifactType;
       return type !== undefined && accepted.has(type.split(';')[0]?.trim().toLowerCase() ?? '');
     },
-    async verify(subject, artifact, ctx): Promise<Report> {
-      const read = await readContentArtifact(subject, artifact, ctx, {
-        mediaTypes: spec.mediaTypes,
-        maxBytes: spec.maxBytes,
-        what: spec.what,
-      });
-      if (!read.ok) return makeReport(spec.name, artifact, read.outcome, read.reason, read.message);
-      return weigh(artifactFacts(artifact), read.bytes, read.layer, read.annotations, ctx.now);
+    reads: (_subject, artifact) =>
+      contentNeeds(artifact, { mediaTypes: spec.mediaTypes, maxBytes: spec.maxBytes, what: spec.what }),
+    async verify(_subject, artifact, content, ctx): Promise<Report> {
+      const layer = content.layers[0];
+      if (!layer)
+        return makeReport(spec.name, artifact, 'failed', 'malformed', `${spec.what}: no document layer`);
+      const annotations = contentAnnotations(artifact, content);
+      return weigh(artifactFacts(artifact), layer.bytes, layer.descriptor, annotations, ctx.now);
     },
     judgeDocument(document: ExternalDocument, ctx): Report | undefined {
       const type = document.descriptor.artifactType;

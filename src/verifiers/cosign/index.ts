@@ -1,15 +1,24 @@
 /**
  * The cosign verifier: legacy `.sig` / `.att` tag-schema artifacts, cosign OCI referrers, and
- * sigstore bundle referrers (cosign v3's default). It fetches the artifact manifest and its
- * layers through `ctx.repository` (size-limited, digest-checked by the Registry), runs the pure
- * checks of this folder, and returns one Report. Network failures are inconclusive; bad content
- * fails with a stable reason (failure.ts).
+ * sigstore bundle referrers (cosign v3's default). It tells the engine which layers of the
+ * artifact manifest it reads (`cosignLayers`: the bundle, the DSSE envelopes or the simple signing
+ * payloads), runs the pure checks of this folder over their bytes, and returns one Report. The
+ * engine reports registry faults (the one table); bad content fails with a stable reason
+ * (failure.ts).
  */
 
-import { MEDIA_TYPE_MISMATCH } from '../../engine/classify.js';
-import { reportFromFetchError } from '../../engine/reports.js';
-import type { Artifact, Report, Subject, Verifier, VerifyContext } from '../../engine/types.js';
-import type { Descriptor, ImageManifest } from '../../registry/types.js';
+import type {
+  Artifact,
+  ArtifactContent,
+  ArtifactNeeds,
+  FetchedLayer,
+  LayerNeeds,
+  Report,
+  Verifier,
+  VerifierSubject,
+  VerifyContext,
+} from '../../engine/types.js';
+import type { ImageManifest } from '../../registry/types.js';
 import { type CosignTrust, policyFor } from '../../trust/cosign/load.js';
 import { checkRequirements, verifyDsseLayer } from './attestation.js';
 import { verifyBundle } from './bundle.js';
@@ -39,67 +48,72 @@ export function createCosignVerifier(trust: CosignTrust): Verifier {
       const type = artifact.descriptor.artifactType;
       return type !== undefined && (REFERRER_TYPES.has(type) || isBundleMediaType(type));
     },
-    async verify(subject: Subject, artifact: Artifact, ctx: VerifyContext): Promise<Report> {
+    reads: (_subject, artifact) => readsOf(artifact),
+    async verify(subject, artifact, content, ctx): Promise<Report> {
       const policy = policyFor(trust, subject.name);
       try {
-        const fetched = await ctx.repository.fetchManifest(artifact.descriptor, { signal: ctx.signal });
-        if (fetched.manifest.kind !== 'manifest') {
-          return report(
-            artifact,
-            'failed',
-            'malformed',
-            'the artifact is an index, not a signature manifest',
-            {},
-          );
-        }
-        const manifest = fetched.manifest;
-        const type = manifest.artifactType ?? artifact.descriptor.artifactType ?? manifest.config.mediaType;
-        if (isBundleMediaType(type) || manifest.layers.some((l) => isBundleMediaType(l.mediaType))) {
-          return await verifyBundleArtifact(subject, artifact, manifest, policy, trust, ctx);
-        }
-        const attestation =
-          artifact.kind === 'cosign-attestation' ||
-          manifest.layers.some((l) => l.mediaType === MediaTypes.dsseEnvelope);
-        return await verifyLegacy(subject, artifact, manifest, policy, trust, ctx, attestation);
+        const kind = cosignLayers(artifact, content.manifest).kind;
+        if (kind === 'bundle')
+          return await verifyBundleArtifact(subject, artifact, content, policy, trust, ctx);
+        return await verifyLegacy(
+          subject,
+          artifact,
+          content.layers,
+          policy,
+          trust,
+          ctx,
+          kind === 'attestation',
+        );
       } catch (err) {
         if (err instanceof CosignCheckFailure)
           return report(artifact, 'failed', err.reason, err.message, err.details);
-        // registry and transport faults: the one table (src/engine/classify.ts)
-        return reportFromFetchError('cosign', artifact, err, ctx.signal, 'the signature');
+        throw err;
       }
     },
   };
 }
 
-async function fetchLayers(
+/** What cosign reads of an artifact; the layers depend on its manifest (`cosignLayers`). */
+function readsOf(artifact: Artifact): ArtifactNeeds {
+  return { what: 'the signature', layers: (manifest) => cosignLayers(artifact, manifest).layers };
+}
+
+/**
+ * Which kind of cosign artifact `manifest` is, and the layers read: a sigstore bundle (its first
+ * bundle layer), an attestation (every DSSE envelope) or a signature (every simple signing payload).
+ */
+function cosignLayers(
+  artifact: Artifact,
   manifest: ImageManifest,
-  mediaType: string,
-  ctx: VerifyContext,
-): Promise<Array<{ d: Descriptor; bytes: Uint8Array }>> {
-  const layers = manifest.layers.filter((l) => l.mediaType === mediaType);
-  if (layers.length === 0)
-    throw new CosignCheckFailure(
-      MEDIA_TYPE_MISMATCH.reason,
-      `the manifest has no ${mediaType} layer (layers: ${manifest.layers.map((l) => l.mediaType).join(', ') || 'none'})`,
-    );
-  if (layers.length > MAX_SIGNATURE_LAYERS) {
-    throw new CosignCheckFailure(
-      'malformed',
-      `the manifest has ${layers.length} signature layers (at most ${MAX_SIGNATURE_LAYERS})`,
-    );
-  }
-  return Promise.all(
-    layers.map(async (d) => ({
-      d,
-      bytes: await ctx.repository.fetchBlob(d, { maxBytes: MAX_LAYER_BYTES, signal: ctx.signal }),
-    })),
-  );
+): { kind: 'bundle' | 'attestation' | 'signature'; layers: LayerNeeds } {
+  const type = manifest.artifactType ?? artifact.descriptor.artifactType ?? manifest.config.mediaType;
+  if (isBundleMediaType(type) || manifest.layers.some((l) => isBundleMediaType(l.mediaType)))
+    return {
+      kind: 'bundle',
+      layers: {
+        mediaTypes: [MediaTypes.bundleV03, `${MediaTypes.bundlePrefix}…`],
+        matches: isBundleMediaType,
+        count: 'first',
+        maxBytes: MAX_LAYER_BYTES,
+      },
+    };
+  const attestation =
+    artifact.kind === 'cosign-attestation' ||
+    manifest.layers.some((l) => l.mediaType === MediaTypes.dsseEnvelope);
+  return {
+    kind: attestation ? 'attestation' : 'signature',
+    layers: {
+      mediaTypes: [attestation ? MediaTypes.dsseEnvelope : MediaTypes.simpleSigning],
+      count: { max: MAX_SIGNATURE_LAYERS },
+      maxBytes: MAX_LAYER_BYTES,
+    },
+  };
 }
 
 async function verifyLegacy(
-  subject: Subject,
+  subject: VerifierSubject,
   artifact: Artifact,
-  manifest: ImageManifest,
+  fetched: readonly FetchedLayer[],
   policy: CosignPolicy,
   trust: CosignTrust,
   ctx: VerifyContext,
@@ -107,8 +121,8 @@ async function verifyLegacy(
 ): Promise<Report> {
   const digest = subject.descriptor.digest;
   const options = { now: ctx.now };
+  const layers = fetched.map((l) => ({ d: l.descriptor, bytes: l.bytes }));
   if (attestation) {
-    const layers = await fetchLayers(manifest, MediaTypes.dsseEnvelope, ctx);
     let firstFailure: CosignCheckFailure | undefined;
     const verified: Array<Record<string, unknown>> = [];
     // attestations of the manifest that did not verify, named by their (unsigned) layer annotation:
@@ -147,7 +161,6 @@ async function verifyLegacy(
     const f = firstFailure as CosignCheckFailure;
     return report(artifact, 'failed', f.reason, f.message, f.details);
   }
-  const layers = await fetchLayers(manifest, MediaTypes.simpleSigning, ctx);
   const { verified, failures } = verifySimpleSigningSet(
     layers.map(({ d, bytes }) => ({
       mediaType: d.mediaType,
@@ -190,24 +203,21 @@ async function verifyLegacy(
 }
 
 async function verifyBundleArtifact(
-  subject: Subject,
+  subject: VerifierSubject,
   artifact: Artifact,
-  manifest: ImageManifest,
+  content: ArtifactContent,
   policy: CosignPolicy,
   trust: CosignTrust,
   ctx: VerifyContext,
 ): Promise<Report> {
-  const layer = manifest.layers.find((l) => isBundleMediaType(l.mediaType));
-  if (!layer)
-    throw new CosignCheckFailure(MEDIA_TYPE_MISMATCH.reason, 'the bundle artifact has no bundle layer');
-  const bytes = await ctx.repository.fetchBlob(layer, { maxBytes: MAX_LAYER_BYTES, signal: ctx.signal });
+  const manifest = content.manifest;
+  const bytes = content.layers[0]?.bytes;
+  if (!bytes) throw new CosignCheckFailure('malformed', 'the bundle artifact has no bundle layer');
   const isDsse =
     manifest.annotations?.['dev.sigstore.bundle.content'] === 'dsse-envelope' ||
     (bytes.includes(0x64) && Buffer.from(bytes).includes('"dsseEnvelope"'));
   // A message signature signs the image manifest bytes (its digest is the subject digest).
-  const artifactBytes = isDsse
-    ? undefined
-    : (await ctx.repository.fetchManifest(subject.descriptor, { signal: ctx.signal })).bytes;
+  const artifactBytes = isDsse ? undefined : (await ctx.readSubjectManifest()).bytes;
   const result = verifyBundle(bytes, {
     artifactDigest: subject.descriptor.digest,
     ...(artifactBytes ? { artifact: artifactBytes } : {}),

@@ -1,12 +1,20 @@
 /**
- * The Notary Project verifier: fetches a signature artifact's envelope, picks the trust policy
- * statement for the subject's repository, runs the pure core (core.ts), finishes the revocation
- * check when the policy asks for one (revocation.ts), and turns the result into a Report.
+ * The Notary Project verifier: picks the trust policy statement for the subject's repository,
+ * asks the engine for the signature artifact's one layer (the envelope, JWS or COSE), runs the
+ * pure core (core.ts) over its bytes, finishes the revocation check when the policy asks for one
+ * (revocation.ts), and turns the result into a Report.
  */
 
-import { MEDIA_TYPE_MISMATCH } from '../../engine/classify.js';
-import { reportFromFetchError } from '../../engine/reports.js';
-import type { Artifact, Report, ScopePolicy, Subject, Verifier, VerifyContext } from '../../engine/types.js';
+import type {
+  Artifact,
+  ArtifactContent,
+  ArtifactNeeds,
+  Report,
+  ScopePolicy,
+  Verifier,
+  VerifierSubject,
+  VerifyContext,
+} from '../../engine/types.js';
 import { selectTrustPolicyStatement } from '../../trust/notation/policy.js';
 import type { NotationTrust } from '../../trust/notation/types.js';
 import { verifyNotationEnvelope } from './core.js';
@@ -47,7 +55,9 @@ export function createNotationVerifier(
     name: 'notation',
     generation: trust.generation,
     accepts: (artifact: Artifact) => artifact.descriptor.artifactType === SIGNATURE_ARTIFACT_TYPE,
-    verify: (subject, artifact, ctx) => verifyArtifact(trust, options, subject, artifact, ctx),
+    reads: (subject, artifact) => withoutReading(trust, subject, artifact) ?? ENVELOPE,
+    verify: (subject, artifact, content, ctx) =>
+      verifyArtifact(trust, options, subject, artifact, content, ctx),
     scopePolicy: (imageName: string) => notationScopePolicy(trust, imageName),
   };
 }
@@ -66,13 +76,18 @@ export function notationScopePolicy(trust: NotationTrust, imageName: string): Sc
   return { name: statement.name, required: true, mode: 'enforce' };
 }
 
-async function verifyArtifact(
-  trust: NotationTrust,
-  options: NotationVerifierOptions,
-  subject: Subject,
-  artifact: Artifact,
-  ctx: VerifyContext,
-): Promise<Report> {
+/** What notation reads of a signature artifact: the manifest's one layer, the envelope. */
+const ENVELOPE: ArtifactNeeds = {
+  what: 'the signature',
+  layers: {
+    mediaTypes: [JWS_MEDIA_TYPE, COSE_MEDIA_TYPE],
+    totalLayers: 1,
+    count: 'first',
+    maxBytes: MAX_ENVELOPE_BYTES,
+  },
+};
+
+function reporter(artifact: Artifact) {
   const base = {
     verifier: 'notation',
     artifact: {
@@ -95,7 +110,16 @@ async function verifyArtifact(
     message,
     details,
   });
+  return report;
+}
 
+/** The report notation gives without reading the artifact: no statement applies, or it skips. */
+function withoutReading(
+  trust: NotationTrust,
+  subject: VerifierSubject,
+  artifact: Artifact,
+): Report | undefined {
+  const report = reporter(artifact);
   const statement = selectTrustPolicyStatement(trust.policy, subject.name);
   if (!statement) {
     return report(
@@ -113,38 +137,24 @@ async function verifyArtifact(
     );
   }
 
-  let envelope: Uint8Array;
-  let mediaType: string;
-  try {
-    const fetched = await ctx.repository.fetchManifest(artifact.descriptor, { signal: ctx.signal });
-    const manifest = fetched.manifest;
-    if (manifest.kind !== 'manifest' || manifest.layers.length !== 1) {
-      return report(
-        'failed',
-        'malformed',
-        'the signature manifest must be an image manifest with exactly one layer (the envelope)',
-      );
-    }
-    const layer = manifest.layers[0] as (typeof manifest.layers)[number];
-    mediaType = layer.mediaType;
-    if (mediaType !== JWS_MEDIA_TYPE && mediaType !== COSE_MEDIA_TYPE) {
-      return report(
-        MEDIA_TYPE_MISMATCH.outcome,
-        MEDIA_TYPE_MISMATCH.reason,
-        `signature envelope media type "${mediaType}" is not supported (${JWS_MEDIA_TYPE} or ${COSE_MEDIA_TYPE})`,
-      );
-    }
-    if (layer.size > MAX_ENVELOPE_BYTES) {
-      return report(
-        'failed',
-        'too-large',
-        `the signature envelope is ${layer.size} bytes, more than the ${MAX_ENVELOPE_BYTES} allowed`,
-      );
-    }
-    envelope = await ctx.repository.fetchBlob(layer, { maxBytes: MAX_ENVELOPE_BYTES, signal: ctx.signal });
-  } catch (err) {
-    return reportFromFetchError('notation', artifact, err, ctx.signal, 'the signature');
-  }
+  return undefined;
+}
+
+async function verifyArtifact(
+  trust: NotationTrust,
+  options: NotationVerifierOptions,
+  subject: VerifierSubject,
+  artifact: Artifact,
+  content: ArtifactContent,
+  ctx: VerifyContext,
+): Promise<Report> {
+  const report = reporter(artifact);
+  const statement = selectTrustPolicyStatement(trust.policy, subject.name);
+  if (!statement || statement.level === 'skip') return withoutReading(trust, subject, artifact) as Report;
+  const layer = content.layers[0];
+  if (!layer) return report('failed', 'malformed', 'the signature has no envelope layer');
+  const envelope = layer.bytes;
+  const mediaType = layer.descriptor.mediaType;
 
   let result: NotationResult = verifyNotationEnvelope(
     envelope,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../../src/cache/memory.js';
+import { verifyArtifact } from '../../../src/engine/run.js';
 import { compilePolicy } from '../../../src/policy/policy.js';
 import { policySchema } from '../../../src/policy/types.js';
 import { attachArtifact } from '../../../src/referrers/attach.js';
@@ -89,7 +90,7 @@ describe('atproto end to end (real PLC + PDS + registry)', { timeout: 90_000 }, 
       { resolveTxt: async () => [['did=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa']] },
     );
     const [artifact] = await signatureArtifacts(image);
-    const report = await verifier.verify(image.subject, artifact!, {
+    const report = await verifyArtifact(verifier, image.subject, artifact!, {
       repository: image.repo,
       signal: AbortSignal.timeout(20_000),
       cache: createMemoryCache(),

@@ -14,6 +14,7 @@ import { createMemoryCache } from '../../../src/cache/memory.js';
 import { composeConfig } from '../../../src/config/compose.js';
 import { buildRuntime } from '../../../src/config/runtime.js';
 import type { VouchConfigInput } from '../../../src/config/schema.js';
+import { verifyArtifact, verifyContext } from '../../../src/engine/run.js';
 import type { ExternalFailure, Report } from '../../../src/engine/types.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { signAtproto } from '../../../src/sign/atproto/index.js';
@@ -320,10 +321,12 @@ describe('ATCR hold scan records (real PLC + PDS + registry)', { timeout: 150_00
           referrers: [],
         }))
         .filter((a) => verifier.accepts(a))
-        .map((a) => verifier.verify(subject, a, ctx)),
+        .map((a) => verifyArtifact(verifier, subject, a, ctx)),
     );
     assert.equal(reports[0]?.outcome, 'verified', reports[0]?.message);
-    const findings = (await verifier.externalDocuments?.(subject, reports, ctx)) ?? [];
+    const findings =
+      (await verifier.externalDocuments?.(subject, reports, verifyContext(ctx.repository, subject, ctx))) ??
+      [];
     assert.equal(findings.length, 1);
     const failure = findings[0] as ExternalFailure;
     assert.equal(failure.kind, 'failure');

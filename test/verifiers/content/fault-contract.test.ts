@@ -1,7 +1,7 @@
 /**
  * Fault contract of the content verifiers: the same registry fault gives the same outcome and
- * reason from every verifier that reads through the engine's fetch (`readContentArtifact` and
- * `classifyFetchError`). The faults come from the fault server (test/helpers/fault-server.ts, a
+ * reason from every verifier, each run as the engine runs it (`verifyArtifact`, src/engine/run.ts:
+ * the engine reads the verifier's needs and classifies faults with `classifyFetchError`). The faults come from the fault server (test/helpers/fault-server.ts, a
  * hand-written HTTP server) because the real registry cannot be made to answer 401 to one blob,
  * a wrong digest or an oversize body.
  */
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../../src/cache/memory.js';
+import { verifyArtifact } from '../../../src/engine/run.js';
 import type { Artifact, Subject, Verifier } from '../../../src/engine/types.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { computeDigest } from '../../../src/reference/digest.js';
@@ -215,7 +216,7 @@ describe('content verifiers: one answer per registry fault', { timeout: 120_000 
           referrers: [],
         };
         const signal = AbortSignal.timeout(name === 'timeout' ? 500 : 10_000);
-        const report = await verifier.verify(subject, artifact, {
+        const report = await verifyArtifact(verifier, subject, artifact, {
           repository,
           signal,
           cache: createMemoryCache({ maxEntries: 10, maxBytes: 1 << 20, defaultTtlMs: 1000 }),

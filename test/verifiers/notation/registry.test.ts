@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../../src/cache/memory.js';
+import { verifyArtifact } from '../../../src/engine/run.js';
 import type { Artifact, Subject } from '../../../src/engine/types.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { parseReference } from '../../../src/reference/parse.js';
@@ -79,7 +80,7 @@ describe('notation signatures on a real registry', { timeout: 90_000 }, () => {
       const { trust } = trustFor({ ca: [signer.der] });
       const verifier = createNotationVerifier(trust);
       assert.equal(verifier.accepts(artifactOf(sig)), true);
-      const report = await verifier.verify(subjectOf(image), artifactOf(sig), ctx());
+      const report = await verifyArtifact(verifier, subjectOf(image), artifactOf(sig), ctx());
       assert.equal(report.outcome, 'verified', report.message);
       assert.equal(report.reason, 'ok');
       assert.match(String(report.details.signer), /CN=acme\.example/);
@@ -101,7 +102,7 @@ describe('notation signatures on a real registry', { timeout: 90_000 }, () => {
       certChainPem: evil.certPem,
       envelope: 'jws',
     });
-    const untrusted = await verifier.verify(subjectOf(image), artifactOf(evilSig), ctx());
+    const untrusted = await verifyArtifact(verifier, subjectOf(image), artifactOf(evilSig), ctx());
     assert.equal(untrusted.outcome, 'failed');
     assert.equal(untrusted.reason, 'untrusted-signer');
 
@@ -113,7 +114,7 @@ describe('notation signatures on a real registry', { timeout: 90_000 }, () => {
       certChainPem: trusted.certPem,
       envelope: 'cose',
     });
-    const mismatch = await verifier.verify(subjectOf(image), artifactOf(otherSig), ctx());
+    const mismatch = await verifyArtifact(verifier, subjectOf(image), artifactOf(otherSig), ctx());
     assert.equal(mismatch.outcome, 'failed');
     assert.equal(mismatch.reason, 'digest-mismatch');
   });
@@ -139,11 +140,21 @@ describe('notation signatures on a real registry', { timeout: 90_000 }, () => {
         })),
       },
     };
-    const none = await createNotationVerifier(scoped).verify(subjectOf(image), artifactOf(sig), ctx());
+    const none = await verifyArtifact(
+      createNotationVerifier(scoped),
+      subjectOf(image),
+      artifactOf(sig),
+      ctx(),
+    );
     assert.equal(none.reason, 'no-trust-policy');
     assert.equal(none.outcome, 'failed');
     const skip = trustFor({}, { level: 'skip' }, []);
-    const skipped = await createNotationVerifier(skip.trust).verify(subjectOf(image), artifactOf(sig), ctx());
+    const skipped = await verifyArtifact(
+      createNotationVerifier(skip.trust),
+      subjectOf(image),
+      artifactOf(sig),
+      ctx(),
+    );
     assert.equal(skipped.reason, 'policy-skip');
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../../src/cache/memory.js';
+import { verifyArtifact } from '../../../src/engine/run.js';
 import type { Artifact, Report, Subject } from '../../../src/engine/types.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { parseAnyReference } from '../../../src/reference/parse.js';
@@ -113,7 +114,7 @@ describe('notation revocation with openssl ocsp and a CRL on loopback', { timeou
     };
     const artifact: Artifact = { descriptor: sig, kind: 'referrer', source: 'layout', referrers: [] };
     const started = performance.now();
-    const report = await verifier.verify(subject, artifact, {
+    const report = await verifyArtifact(verifier, subject, artifact, {
       repository: repo,
       signal: AbortSignal.timeout(20_000),
       cache: createMemoryCache(),

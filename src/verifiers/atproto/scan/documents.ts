@@ -11,7 +11,7 @@ import type {
   ExternalDocument,
   ExternalFinding,
   Report,
-  Subject,
+  VerifierSubject,
   VerifyContext,
 } from '../../../engine/types.js';
 import { isVouchError, TRANSIENT_CODES } from '../../../errors.js';
@@ -54,7 +54,7 @@ function holdsOf(reports: readonly Report[]): Array<{ hold: string; manifest: st
 }
 
 async function scanOfHold(
-  subject: Subject,
+  subject: VerifierSubject,
   target: { hold: string; manifest: string; owner: string },
   trust: AtprotoTrust,
   deps: ScanDeps,
@@ -188,7 +188,7 @@ async function scanOfHold(
 
 /** Every trusted hold's scan of `subject`, for the image's verified manifest records. */
 export async function holdScanDocuments(
-  subject: Subject,
+  subject: VerifierSubject,
   reports: readonly Report[],
   trust: AtprotoTrust,
   deps: ScanDeps,

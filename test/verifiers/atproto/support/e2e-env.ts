@@ -4,6 +4,7 @@
  * images with vouch's signer and to verify them with the atproto verifier.
  */
 import { createMemoryCache } from '../../../../src/cache/memory.js';
+import { verifyArtifact } from '../../../../src/engine/run.js';
 import type { Artifact, Report, Subject } from '../../../../src/engine/types.js';
 import { silentLogger } from '../../../../src/observability/logger.js';
 import { parseReference } from '../../../../src/reference/parse.js';
@@ -134,7 +135,7 @@ export async function verifyImage(
     logger: silentLogger,
   };
   return Promise.all(
-    artifacts.filter((a) => verifier.accepts(a)).map((a) => verifier.verify(image.subject, a, ctx)),
+    artifacts.filter((a) => verifier.accepts(a)).map((a) => verifyArtifact(verifier, image.subject, a, ctx)),
   );
 }
 
