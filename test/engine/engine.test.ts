@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMemoryCache } from '../../src/cache/memory.js';
+import { classifyFetchError } from '../../src/engine/classify.js';
 import { Engine } from '../../src/engine/engine.js';
 import { makeReport } from '../../src/engine/reports.js';
-import type { Artifact, Verifier } from '../../src/engine/types.js';
+import { verifyArtifact } from '../../src/engine/run.js';
+import type { Artifact, ArtifactContent, ArtifactNeeds, Verifier } from '../../src/engine/types.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { compilePolicy } from '../../src/policy/policy.js';
 import { policySchema } from '../../src/policy/types.js';
 import { attachArtifact } from '../../src/referrers/attach.js';
@@ -227,5 +230,129 @@ describe('engine: deciding', () => {
       cache: createMemoryCache(),
     }).generation;
     assert.notEqual(a, b);
+  });
+});
+
+describe('engine: reading for a verifier (verifyArtifact)', () => {
+  const run = (verifier: Verifier, subject: Descriptor, artifact: Descriptor) =>
+    verifyArtifact(
+      verifier,
+      { name: `oci:${dir}`, reference: { kind: 'layout', dir }, descriptor: subject },
+      { descriptor: artifact, kind: 'referrer', source: 'layout', referrers: [] },
+      {
+        repository: repo,
+        signal: deadline(),
+        cache: createMemoryCache(),
+        now: new Date(),
+        logger: silentLogger,
+      },
+    );
+  /** A verifier that records what it was handed and verifies whatever it gets. */
+  const recording = (needs: ArtifactNeeds, seen: ArtifactContent[], readSubject = false): Verifier => ({
+    name: 'recording',
+    generation: 'g',
+    accepts: () => true,
+    reads: () => needs,
+    async verify(_s, artifact, content, ctx) {
+      seen.push(content);
+      if (readSubject) await ctx.readSubjectManifest();
+      return makeReport('recording', artifact, 'verified', 'ok', 'read');
+    },
+  });
+  const layers = (...types: string[]) =>
+    types.map((mediaType, i) => ({ bytes: new TextEncoder().encode(`layer ${i} ${mediaType}`), mediaType }));
+
+  it('hands the verifier the chosen layers, digest-checked, and nothing else', async () => {
+    const subject = await pushTestImage(repo, 'read-layers', `read-layers-${Math.random()}`);
+    const artifact = await attachArtifact(repo, {
+      subject,
+      artifactType: 'application/vnd.test.read',
+      layers: layers('a/one', 'b/two', 'a/one'),
+    });
+    const seen: ArtifactContent[] = [];
+    const r = await run(
+      recording(
+        { what: 'the test artifact', layers: { mediaTypes: ['a/one'], count: { max: 2 }, maxBytes: 64 } },
+        seen,
+      ),
+      subject,
+      artifact,
+    );
+    assert.equal(r.outcome, 'verified', r.message);
+    assert.deepEqual(
+      seen[0]?.layers.map((l) => [l.descriptor.mediaType, new TextDecoder().decode(l.bytes)]),
+      [
+        ['a/one', 'layer 0 a/one'],
+        ['a/one', 'layer 2 a/one'],
+      ],
+    );
+  });
+
+  it('refuses what does not fit the needs with a named reason, without calling the verifier', async () => {
+    const subject = await pushTestImage(repo, 'read-refuse', `read-refuse-${Math.random()}`);
+    const other = await pushTestImage(repo, 'read-other', `read-other-${Math.random()}`);
+    const two = await attachArtifact(repo, {
+      subject,
+      artifactType: 'application/vnd.test.r',
+      layers: layers('a/one', 'a/one'),
+    });
+    const seen: ArtifactContent[] = [];
+    const cases: Array<[ArtifactNeeds, Descriptor, string]> = [
+      [
+        { what: 'x', layers: { mediaTypes: ['c/three'], count: 'first', maxBytes: 64 } },
+        subject,
+        'media-type-mismatch',
+      ],
+      [{ what: 'x', layers: { mediaTypes: ['a/one'], count: 'one', maxBytes: 64 } }, subject, 'malformed'],
+      [
+        { what: 'x', layers: { mediaTypes: ['a/one'], count: { max: 1 }, maxBytes: 64 } },
+        subject,
+        'malformed',
+      ],
+      [
+        { what: 'x', layers: { mediaTypes: ['a/one'], count: 'first', maxBytes: 64, totalLayers: 1 } },
+        subject,
+        'malformed',
+      ],
+      [{ what: 'x', layers: { mediaTypes: ['a/one'], count: 'first', maxBytes: 4 } }, subject, 'too-large'],
+      [
+        {
+          what: 'x',
+          layers: { mediaTypes: ['a/one'], count: 'first', maxBytes: 64 },
+          subjectMismatch: 'subject-mismatch',
+        },
+        other,
+        'subject-mismatch',
+      ],
+    ];
+    for (const [needs, against, reason] of cases) {
+      const r = await run(recording(needs, seen), against, two);
+      assert.deepEqual([r.outcome, r.reason], ['failed', reason], r.message);
+    }
+    assert.equal(seen.length, 0, 'the verifier never ran');
+  });
+
+  it("reports a failed read of the subject's manifest through the one table, like a read of the artifact", async () => {
+    const subject = await pushTestImage(repo, 'read-subject', `read-subject-${Math.random()}`);
+    const artifact = await attachArtifact(repo, {
+      subject,
+      artifactType: 'application/vnd.test.s',
+      layers: layers('a/one'),
+    });
+    const needs: ArtifactNeeds = {
+      what: 'x',
+      layers: { mediaTypes: ['a/one'], count: 'first', maxBytes: 64 },
+    };
+    const ok = await run(recording(needs, [], true), subject, artifact);
+    assert.equal(ok.outcome, 'verified', ok.message);
+    // a subject whose manifest the store does not hold: the same answer the table gives a missing artifact
+    const missing = { ...subject, digest: `sha256:${'0'.repeat(64)}` };
+    const expected = await repo.fetchManifest(missing).then(
+      () => assert.fail('the manifest exists'),
+      (err) => classifyFetchError(err),
+    );
+    const r = await run(recording(needs, [], true), missing, artifact);
+    assert.deepEqual([r.outcome, r.reason], [expected.outcome, expected.reason], r.message);
+    assert.notEqual(r.reason, 'error');
   });
 });
