@@ -13,7 +13,7 @@ import { formatReference, parseAnyReference } from '../reference/parse.js';
 import type { ImageReference, LayoutReference } from '../reference/types.js';
 import { discoverArtifacts } from '../referrers/discover.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { Descriptor, Repository } from '../registry/types.js';
+import type { Descriptor } from '../registry/types.js';
 import { externalReports } from './external.js';
 import { isIndexMediaType, selectPlatforms } from './platforms.js';
 import { containerReport } from './reports.js';
@@ -300,5 +300,3 @@ export class Engine {
     return top.flat();
   }
 }
-
-export type { Descriptor, Repository };
