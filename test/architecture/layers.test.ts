@@ -68,6 +68,19 @@ describe('layer boundaries', () => {
     );
   });
 
+  it('the engine fetches, verifiers decide: no verifier reads a repository or pushes', () => {
+    // a verifier declares what it reads (Verifier.reads) and gets the bytes (src/engine/run.ts);
+    // its subject and context carry no repository, and no file of verifiers/ calls one
+    const calls = sourceFiles(path.join(SRC, 'verifiers')).flatMap((file) =>
+      [
+        ...readFileSync(file, 'utf8').matchAll(
+          /\.(fetchManifest|fetchBlob|referrers|pushBlob|pushManifest)\(/g,
+        ),
+      ].map((m) => `${path.relative(SRC, file)}: .${m[1]}(`),
+    );
+    assert.deepEqual(calls, []);
+  });
+
   it('the policy is pure: it imports only policy/ and engine types', () => {
     assert.deepEqual(
       violations(
