@@ -7,14 +7,26 @@
  *  (b) registry requests per cold verification (counted by the proxy);
  *  (c) warm throughput with autocannon (keep-alive, mTLS): 100-key and 1-key requests;
  *  (d) server RSS after RSS_IMAGES distinct images have been decided.
+ * It also reports the server process's own CPU time over the cold request (user + system, from
+ * /proc/<pid>/stat) per signature verified.
  * Run: npm run -s build && node --import tsx bench/server-perf.ts
- * Env: BENCH_IMAGES (100), BENCH_SIGS (5), BENCH_RTT_MS (20), BENCH_RSS_IMAGES (2000), BENCH_SECONDS (5).
+ * Env: BENCH_IMAGES (100), BENCH_SIGS (5), BENCH_RTT_MS (20), BENCH_RSS_IMAGES (2000), BENCH_SECONDS (5),
+ *      BENCH_FORMAT (cosign | notation: JWS, EC P-256, as the acceptance check's cold batch),
+ *      BENCH_CPU_PROF_DIR (the server runs with --cpu-prof and writes its profile there on exit),
+ *      BENCH_COLD_ONLY=1 (stop after the cold batch).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import { parseReference } from '../src/reference/parse.js';
+import { createRegistryClient } from '../src/registry/client.js';
+import { signNotation } from '../src/sign/notation/index.js';
+import { generateTestCertificate } from '../src/sign/notation/testcert.js';
+import { pushTestImage } from '../test/helpers/images.js';
+import { writeNotationDir } from '../test/helpers/notation-dir.js';
 import { freePort } from '../test/helpers/redis.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { startDelayProxy } from '../test/server/delay-proxy.js';
@@ -25,6 +37,9 @@ const S = Number(process.env.BENCH_SIGS ?? 5);
 const RTT = Number(process.env.BENCH_RTT_MS ?? 20);
 const RSS_IMAGES = Number(process.env.BENCH_RSS_IMAGES ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const FORMAT = process.env.BENCH_FORMAT === 'notation' ? 'notation' : 'cosign';
+const PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
+const COLD_ONLY = process.env.BENCH_COLD_ONLY === '1';
 const ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.oci.image.index.v1+json',
@@ -38,6 +53,37 @@ const body = (keys: string[]) =>
     kind: 'ProviderRequest',
     request: { keys },
   });
+
+/** user + system CPU of a process so far, in ms (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Pushes `perf/app<i>:v1` × N, each with S notation signatures (JWS, EC P-256); returns the trust flags. */
+async function pushNotationImages(registryHost: string): Promise<string[]> {
+  const cert = await generateTestCertificate({ name: 'perf.test', keyAlgorithm: 'ec-p256' });
+  const client = createRegistryClient({ insecureHosts: [registryHost] });
+  try {
+    for (let i = 0; i < N; i++) {
+      const repository = client.repository(parseReference(`${registryHost}/perf/app${i}:v1`));
+      const subject = await pushTestImage(repository, 'v1', `perf image ${i}`);
+      for (let s = 0; s < S; s++)
+        await signNotation({
+          repository,
+          subject,
+          keyPem: cert.keyPem,
+          certChainPem: cert.certPem,
+          envelope: 'jws',
+        });
+    }
+  } finally {
+    await client.close();
+  }
+  const dir = await writeNotationDir(await mkdtemp(path.join(tmpdir(), 'vouch-bench-perf-')), cert.certPem);
+  return ['--notation-dir', dir];
+}
 
 function rssMiB(pid: number): Promise<number> {
   return readFile(`/proc/${pid}/status`, 'utf8').then(
@@ -55,15 +101,17 @@ async function main(): Promise<void> {
   const caFile = path.join(pki.dir, 'ca.crt');
   let child: ChildProcess | undefined;
   try {
-    process.stderr.write(`pushing ${N} images × ${S} cosign signatures…\n`);
-    for (let i = 0; i < N; i++) await images.push(`perf/app${i}`, 'v1', S);
+    process.stderr.write(`pushing ${N} images × ${S} ${FORMAT} signatures…\n`);
+    let trust = ['--key', images.publicKeyFile];
+    if (FORMAT === 'notation') trust = await pushNotationImages(registry.host);
+    else for (let i = 0; i < N; i++) await images.push(`perf/app${i}`, 'v1', S);
     const port = await freePort();
+    const nodeOptions = PROF_DIR ? `--cpu-prof --cpu-prof-dir=${PROF_DIR}` : '';
     child = spawn(
       'bin/vouch',
       [
         'serve',
-        '--key',
-        images.publicKeyFile,
+        ...trust,
         '--insecure-registry',
         proxy.host,
         '--listen',
@@ -75,7 +123,14 @@ async function main(): Promise<void> {
         '--client-ca',
         caFile,
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: {
+          ...process.env,
+          LOG_LEVEL: 'warn',
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${nodeOptions}`,
+        },
+      },
     );
     const url = `https://127.0.0.1:${port}`;
     const https = await createClient(caFile, client, 16);
@@ -91,9 +146,11 @@ async function main(): Promise<void> {
     // (a) + (b) cold batch
     const before = proxy.requests();
     const linesBefore = proxy.lines().length;
+    const cpuBefore = await cpuMs(child.pid ?? 0);
     const t0 = performance.now();
     const cold = await https.post(`${url}/gatekeeper/v1/verify`, JSON.parse(body(keys)));
     const coldMs = performance.now() - t0;
+    const coldCpuMs = (await cpuMs(child.pid ?? 0)) - cpuBefore;
     const items = (
       cold.json as { response: { items: Array<{ value?: { isSuccess: boolean }; error?: string }> } }
     ).response.items;
@@ -121,6 +178,16 @@ async function main(): Promise<void> {
     const served = Math.min(await replay(), await replay());
     await pool.close();
     const floor = Math.max(5 * RTT, served) + 0.1 * N * S;
+    const coldLines = [
+      `(a) cold ${N}x${S} ${FORMAT} @${RTT}ms RTT: ${coldMs.toFixed(0)} ms; floor ${floor.toFixed(0)} ms = max(5 RTT ${5 * RTT}, registry+proxy alone ${served.toFixed(0)}) + crypto ${(0.1 * N * S).toFixed(0)}; ratio ${(coldMs / floor).toFixed(2)}; verified ${ok}/${N}`,
+      `(a) server CPU over the cold request: ${coldCpuMs} ms = ${(coldCpuMs / (N * S)).toFixed(2)} ms per signature`,
+      `(b) registry requests per cold image: ${(registryRequests / N).toFixed(2)} (${registryRequests} total)`,
+    ];
+    if (COLD_ONLY) {
+      await https.close();
+      process.stdout.write(`${coldLines.join('\n')}\n`);
+      return;
+    }
 
     // (c) warm throughput
     const [ca, cert, key] = await Promise.all([
@@ -165,8 +232,7 @@ async function main(): Promise<void> {
     await https.close();
 
     const lines_ = [
-      `(a) cold ${N}x${S} @${RTT}ms RTT: ${coldMs.toFixed(0)} ms; floor ${floor.toFixed(0)} ms = max(5 RTT ${5 * RTT}, registry+proxy alone ${served.toFixed(0)}) + crypto ${(0.1 * N * S).toFixed(0)}; ratio ${(coldMs / floor).toFixed(2)}; verified ${ok}/${N}`,
-      `(b) registry requests per cold image: ${(registryRequests / N).toFixed(2)} (${registryRequests} total)`,
+      ...coldLines,
       `(c) warm 100-key: ${warm100.rps.toFixed(0)} req/s = ${(warm100.rps * Math.min(100, N)).toFixed(0)} images/s (p99 ${warm100.p99} ms, non2xx ${warm100.non2xx}, errors ${warm100.errors})`,
       `(c) registry requests during the warm runs: ${warmRegistryRequests}; ${metricLine('atcr_provider_cache_hits_total')}; ${metricLine('atcr_provider_cache_misses_total')}`,
       `(c) baseline GET /health: ${health.rps.toFixed(0)} req/s (p99 ${health.p99} ms)`,
@@ -175,7 +241,11 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines_.join('\n')}\n`);
   } finally {
-    child?.kill('SIGTERM');
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r));
+      child.kill('SIGTERM');
+      await exited; // a --cpu-prof profile is written as the server exits
+    }
     await proxy.stop();
     await images.close();
     await registry.stop();
