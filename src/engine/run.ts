@@ -100,6 +100,10 @@ function chooseLayers(
   return { layers, maxBytes: wanted.maxBytes };
 }
 
+/** `report` with the needs' own details added (a verifier's scope facts, shown also on refusals). */
+const withNeedsDetails = (report: Report, needs: ArtifactNeeds | undefined): Report =>
+  needs?.details ? { ...report, details: { ...report.details, ...needs.details } } : report;
+
 /**
  * Reads `artifact` as `needs` asks: its manifest (an image manifest, attached to `subject` when
  * it names a subject), then the chosen layers, concurrently. A Report when it cannot.
@@ -112,8 +116,6 @@ export async function readArtifact(
   needs: ArtifactNeeds,
   signal: AbortSignal,
 ): Promise<ArtifactContent | Report> {
-  const withDetails = (r: Report): Report =>
-    needs.details ? { ...r, details: { ...r.details, ...needs.details } } : r;
   try {
     const { manifest } = await repository.fetchManifest(artifact.descriptor, { signal });
     if (manifest.kind !== 'manifest')
@@ -137,8 +139,8 @@ export async function readArtifact(
     return { manifest, layers: read };
   } catch (err) {
     if (err instanceof Refused)
-      return withDetails(makeReport(verifier, artifact, 'failed', err.reason, err.message));
-    return withDetails(reportFromFetchError(verifier, artifact, err, signal, needs.what));
+      return withNeedsDetails(makeReport(verifier, artifact, 'failed', err.reason, err.message), needs);
+    return withNeedsDetails(reportFromFetchError(verifier, artifact, err, signal, needs.what), needs);
   }
 }
 
@@ -175,8 +177,10 @@ export async function verifyArtifact(
     return await Promise.race([run(), aborted]);
   } catch (err) {
     if (err instanceof ArtifactReadError && !signal.aborted) {
-      const r = reportFromFetchError(verifier.name, artifact, err.cause, signal, err.what);
-      return needs?.details ? { ...r, details: { ...r.details, ...needs.details } } : r;
+      return withNeedsDetails(
+        reportFromFetchError(verifier.name, artifact, err.cause, signal, err.what),
+        needs,
+      );
     }
     ctx.logger.warn(
       { verifier: verifier.name, artifact: artifact.descriptor.digest, err: String(err) },

@@ -5,12 +5,10 @@
  */
 import type { Report } from '../../engine/types.js';
 
-/** What a verified atproto report's `details` hold. */
-export interface AtprotoDetails {
+/** What a successful verification proves (verify-claim.ts), as the report's details carry it. */
+export interface ProvenAtprotoFacts {
   /** The signer's DID (the record's repository). */
   readonly did: string;
-  /** The trust policy's name for the DID, when it has one. */
-  readonly signerName?: string;
   /** The handle, when it resolved back to the DID. */
   readonly handle?: string;
   /** The handle the artifact or DID document claimed, when it did not verify. */
@@ -31,8 +29,14 @@ export interface AtprotoDetails {
   readonly artifactCommitCid?: string;
   /** ISO 8601 signing time the artifact claims. */
   readonly signedAt?: string;
-  /** The hold the manifest record names. */
+  /** The hold the proven manifest record names (`holdDid`), where its blobs and scans live. */
   readonly holdDid?: string;
+}
+
+/** What a verified atproto report's `details` hold. */
+export interface AtprotoDetails extends ProvenAtprotoFacts {
+  /** The trust policy's name for the DID, when it has one. */
+  readonly signerName?: string;
   /** The ATCR trust policy entry that applied, and its action. */
   readonly policy?: string;
   readonly action?: 'enforce' | 'audit';

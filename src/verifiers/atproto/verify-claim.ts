@@ -7,6 +7,7 @@ import type { Cache } from '../../cache/types.js';
 import type { AtprotoTrust } from '../../trust/atproto/load.js';
 import { decideSigner, type ScopedPolicy, type TrustedDid } from '../../trust/atproto/policy.js';
 import type { SignatureClaim } from './artifact.js';
+import type { ProvenAtprotoFacts } from './details.js';
 import { AtprotoFailure, shown } from './failure.js';
 import { type ResolveTxt, verifyHandle } from './identity/handle.js';
 import type { FetchLike } from './identity/http.js';
@@ -36,25 +37,10 @@ export interface NetworkDeps {
   readonly resolveTxt: ResolveTxt;
 }
 
-/** Facts established by a successful verification (the report's details). */
-export interface VerifiedClaim {
-  readonly did: string;
+/** Facts established by a successful verification (the report's details), with whom they matched. */
+export interface VerifiedClaim extends ProvenAtprotoFacts {
   readonly signer?: TrustedDid;
   readonly policy?: ScopedPolicy;
-  readonly handle?: string;
-  readonly handleClaimed?: string;
-  readonly handleVerified: boolean;
-  readonly signingKey: string;
-  readonly pds: string;
-  readonly pdsHintIgnored?: string;
-  readonly recordUri: string;
-  readonly recordCid: string;
-  readonly commitCid: string;
-  readonly commitRev: string;
-  readonly artifactCommitCid?: string;
-  readonly signedAt?: string;
-  /** The hold the proven manifest record names (`holdDid`), where its blobs and scans live. */
-  readonly holdDid?: string;
 }
 
 /** True when the record's `repository` names this image (ATCR scopes it to the owner's DID). */
