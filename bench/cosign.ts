@@ -26,11 +26,11 @@ import {
   simpleSigningPayload,
 } from '../src/sign/cosign/index.js';
 import { signCosignKeyless } from '../src/sign/cosign/keyless.js';
+import type { CosignConfig } from '../src/trust/cosign/config.js';
 import { loadCosignTrust } from '../src/trust/cosign/load.js';
+import type { CosignPolicy, CosignTrustMaterial } from '../src/trust/cosign/types.js';
 import { verifyBundle } from '../src/verifiers/cosign/bundle.js';
-import type { CosignConfig } from '../src/verifiers/cosign/config.js';
 import { createCosignVerifier } from '../src/verifiers/cosign/index.js';
-import type { CosignPolicy, CosignTrustMaterial } from '../src/verifiers/cosign/model.js';
 import { describeKey } from '../src/verifiers/cosign/public-key.js';
 import { verifySimpleSigning } from '../src/verifiers/cosign/simplesigning.js';
 import { pushTestImage } from '../test/helpers/images.js';

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { policySchema } from '../policy/types.js';
-import { atprotoConfigSchema } from '../verifiers/atproto/config.js';
-import { cosignConfigSchema } from '../verifiers/cosign/config.js';
-import { notationConfigSchema } from '../verifiers/notation/config.js';
+import { atprotoConfigSchema } from '../trust/atproto/config.js';
+import { cosignConfigSchema } from '../trust/cosign/config.js';
+import { notationConfigSchema } from '../trust/notation/config.js';
 import { sbomConfigSchema } from '../verifiers/sbom/config.js';
 import { vulnerabilityReportConfigSchema } from '../verifiers/vulnerability-report/config.js';
 

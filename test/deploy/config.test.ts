@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
 import { parseListen, parseServerConfig, serverConfigSchema } from '../../src/server/config.js';
-import { atcrTrustPolicySchema } from '../../src/verifiers/atproto/config.js';
+import { atcrTrustPolicySchema } from '../../src/trust/atproto/config.js';
 import { field, KUSTOMIZE, renderChart } from './manifests.js';
 
 const read = (path: string) => readFileSync(join(KUSTOMIZE, path), 'utf8');

@@ -11,16 +11,16 @@ import { describe, it } from 'node:test';
 import * as dagCbor from '@ipld/dag-cbor';
 import fc from 'fast-check';
 import { base32 } from 'multiformats/bases/base32';
-import { formatSignatureArtifact, parseSignatureArtifact } from '../../src/verifiers/atproto/artifact.js';
-import { parseDidDocument } from '../../src/verifiers/atproto/identity/did-document.js';
-import { boundedGet, type FetchLike } from '../../src/verifiers/atproto/identity/http.js';
-import { validatePlcAuditLog } from '../../src/verifiers/atproto/identity/plc-log.js';
 import {
   isValidDid,
   isValidHandle,
   parseAtprotoDid,
   parseRecordUri,
-} from '../../src/verifiers/atproto/identity/syntax.js';
+} from '../../src/trust/atproto/syntax.js';
+import { formatSignatureArtifact, parseSignatureArtifact } from '../../src/verifiers/atproto/artifact.js';
+import { parseDidDocument } from '../../src/verifiers/atproto/identity/did-document.js';
+import { boundedGet, type FetchLike } from '../../src/verifiers/atproto/identity/http.js';
+import { validatePlcAuditLog } from '../../src/verifiers/atproto/identity/plc-log.js';
 import { readCar } from '../../src/verifiers/atproto/repo/car.js';
 import { decodeCanonical } from '../../src/verifiers/atproto/repo/cbor.js';
 import { parseCommit } from '../../src/verifiers/atproto/repo/commit.js';

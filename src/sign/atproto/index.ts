@@ -7,6 +7,7 @@
 import { VouchError } from '../../errors.js';
 import { attachArtifact } from '../../referrers/attach.js';
 import type { Descriptor, Repository } from '../../registry/types.js';
+import { isValidDid, parseRecordUri } from '../../trust/atproto/syntax.js';
 import {
   ATPROTO_SIGNATURE_ARTIFACT_TYPE,
   formatSignatureArtifact,
@@ -15,7 +16,6 @@ import {
 import { AtprotoFailure } from '../../verifiers/atproto/failure.js';
 import { defaultFetch, type FetchLike } from '../../verifiers/atproto/identity/http.js';
 import { checkUrlHost } from '../../verifiers/atproto/identity/net-guard.js';
-import { isValidDid, parseRecordUri } from '../../verifiers/atproto/identity/syntax.js';
 import { readCar } from '../../verifiers/atproto/repo/car.js';
 import { parseCommit } from '../../verifiers/atproto/repo/commit.js';
 import { proveKey } from '../../verifiers/atproto/repo/mst.js';

@@ -14,9 +14,9 @@ import {
   type AtprotoConfig,
   atcrTrustPolicySchema,
   atprotoConfigSchema,
-} from '../../verifiers/atproto/config.js';
-import { isValidDid } from '../../verifiers/atproto/identity/syntax.js';
+} from './config.js';
 import { type AtcrTrustPolicy, compileScopeGlob, type ScopedPolicy, type TrustedDid } from './policy.js';
+import { isValidDid } from './syntax.js';
 
 /** Identity-network mechanics (not trust): endpoints, limits, switches. */
 export interface AtprotoNetworkSettings {

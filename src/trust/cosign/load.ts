@@ -10,10 +10,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VouchError } from '../../errors.js';
 import { type CompiledScope, compileScope, scopeMatches } from '../../policy/scope.js';
-import { type CosignConfig, compileConditions, compileIdentity } from '../../verifiers/cosign/config.js';
-import type { CosignPolicy, CosignTrustMaterial } from '../../verifiers/cosign/model.js';
-import { type CosignPublicKey, parsePublicKey } from '../../verifiers/cosign/public-key.js';
+import { type CosignConfig, compileConditions, compileIdentity } from './config.js';
+import { type CosignPublicKey, parsePublicKey } from './public-key.js';
 import { parseTrustedRoot } from './trusted-root.js';
+import type { CosignPolicy, CosignTrustMaterial } from './types.js';
 
 /** Everything the cosign verifier needs, loaded and validated. */
 export interface CosignTrust {

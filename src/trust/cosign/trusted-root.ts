@@ -14,8 +14,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
 import { z } from 'zod';
 import { VouchError } from '../../errors.js';
-import type { CertificateAuthority, LogKey } from '../../verifiers/cosign/certificate.js';
-import type { CosignTrustMaterial } from '../../verifiers/cosign/model.js';
+import type { CertificateAuthority, CosignTrustMaterial, LogKey } from './types.js';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'not base64');
 const validFor = z.object({

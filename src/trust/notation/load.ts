@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VouchError } from '../../errors.js';
-import type { NotationConfig } from '../../verifiers/notation/config.js';
+import type { NotationConfig } from './config.js';
 import { parseTrustPolicy, STORE_TYPES, type StoreType } from './policy.js';
 import {
   expandStorePaths,

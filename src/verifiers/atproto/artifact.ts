@@ -6,8 +6,9 @@
  * hint: the DID is matched against the trust policy, the key and PDS come from the DID document,
  * and the record and digest from the verified proof.
  */
+
+import { parseRecordUri, type RecordUri } from '../../trust/atproto/syntax.js';
 import { malformed } from './failure.js';
-import { parseRecordUri, type RecordUri } from './identity/syntax.js';
 
 export const ATPROTO_SIGNATURE_ARTIFACT_TYPE = 'application/vnd.atproto.signature.v1+json';
 /** The collection ATCR stores image manifests in. */

@@ -6,6 +6,7 @@
 import type { Cache } from '../../cache/types.js';
 import type { AtprotoTrust } from '../../trust/atproto/load.js';
 import { decideSigner, type ScopedPolicy, type TrustedDid } from '../../trust/atproto/policy.js';
+import { isValidDid } from '../../trust/atproto/syntax.js';
 import type { SignatureClaim } from './artifact.js';
 import type { ProvenAtprotoFacts } from './details.js';
 import { AtprotoFailure, shown } from './failure.js';
@@ -13,7 +14,6 @@ import { type ResolveTxt, verifyHandle } from './identity/handle.js';
 import type { FetchLike } from './identity/http.js';
 import { checkUrlHost } from './identity/net-guard.js';
 import { resolveIdentity } from './identity/resolver.js';
-import { isValidDid } from './identity/syntax.js';
 import { fetchRecordProof } from './pds.js';
 import { parseDidKey } from './repo/keys.js';
 import { verifyRecordProof } from './repo/proof.js';

@@ -8,9 +8,9 @@
  */
 import { dsse } from '@sigstore/core';
 import { z } from 'zod';
+import type { CosignPolicy, CosignTrustMaterial } from '../../trust/cosign/types.js';
 import { MediaTypes } from './constants.js';
 import { CosignCheckFailure, decodeBase64Strict, malformed } from './failure.js';
-import type { CosignPolicy, CosignTrustMaterial } from './model.js';
 import { type SignerOptions, type VerifiedSigner, verifySigner } from './signer.js';
 import { checkAttestation, type InTotoStatement, parseStatement, statementNamesDigest } from './statement.js';
 

@@ -21,10 +21,10 @@ import {
 } from '@sigstore/bundle';
 import { X509Certificate } from '@sigstore/core';
 import { type TrustMaterial, toSignedEntity, Verifier } from '@sigstore/verify';
+import type { CosignPolicy, CosignTrustMaterial } from '../../trust/cosign/types.js';
 import { CosignCheckFailure, type CosignReason, malformed } from './failure.js';
 import { certificateIdentity, matchAnyIdentity } from './identity.js';
 import { mapLibraryError } from './library-errors.js';
-import type { CosignPolicy, CosignTrustMaterial } from './model.js';
 import { type InTotoStatement, parseStatement } from './statement.js';
 
 const KNOWN_MEDIA_TYPES = new Set([

@@ -12,27 +12,14 @@ import {
   X509Certificate,
   X509SCTExtension,
 } from '@sigstore/core';
+import { pemBlocks } from '../../trust/cosign/public-key.js';
+import type { CertificateAuthority, LogKey } from '../../trust/cosign/types.js';
 import { CosignCheckFailure, malformed } from './failure.js';
-import { pemBlocks } from './public-key.js';
 
 const OID_EXT_KEY_USAGE = '2.5.29.37';
 const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const OID_ANY_EKU = '2.5.29.37.0';
 const MAX_CHAIN_DEPTH = 6;
-
-/** A certificate authority from the trusted root (or configured roots): its chain, leaf-most first. */
-export interface CertificateAuthority {
-  readonly certChain: readonly X509Certificate[];
-  readonly validFor: { readonly start: Date; readonly end: Date };
-}
-
-/** A CT log (or Rekor) key from the trusted root. */
-export interface LogKey {
-  readonly logId: Buffer;
-  readonly publicKey: ReturnType<typeof sigstoreCrypto.createPublicKey>;
-  readonly spki: Buffer;
-  readonly validFor: { readonly start: Date; readonly end: Date };
-}
 
 /** Parses every PEM certificate in `text`; `malformed` when there is none or one is broken. */
 export function parseCertificates(text: string, what: string): X509Certificate[] {

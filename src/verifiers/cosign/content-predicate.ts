@@ -6,22 +6,18 @@
  * `https://cyclonedx.org/bom`, `https://cosign.sigstore.dev/attestation/vuln/v1` (whose
  * `scanner.result` must be a SARIF log) and SARIF (`…sarif…`).
  */
+import type { ContentPredicatePolicy } from '../../trust/cosign/types.js';
 import { asObject, ContentFailure } from '../content/failure.js';
 import { readCycloneDx } from '../sbom/cyclonedx.js';
-import { evaluateSbom, type SbomPolicy } from '../sbom/evaluate.js';
+import { evaluateSbom } from '../sbom/evaluate.js';
 import { readSpdx } from '../sbom/spdx.js';
-import { evaluateVulnerabilityReport, type VulnerabilityPolicy } from '../vulnerability-report/evaluate.js';
+import { evaluateVulnerabilityReport } from '../vulnerability-report/evaluate.js';
 import { readSarif } from '../vulnerability-report/sarif.js';
 import { CosignCheckFailure } from './failure.js';
 
 export const SPDX_PREDICATE = 'https://spdx.dev/Document';
 export const CYCLONEDX_PREDICATE = 'https://cyclonedx.org/bom';
 export const COSIGN_VULN_PREDICATE = 'https://cosign.sigstore.dev/attestation/vuln/v1';
-
-export interface ContentPredicatePolicy {
-  readonly sbom?: SbomPolicy;
-  readonly vulnerabilities?: VulnerabilityPolicy;
-}
 
 const startsWith = (type: string, base: string) => type === base || type.startsWith(`${base}/`);
 

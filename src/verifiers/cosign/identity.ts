@@ -11,19 +11,19 @@
  */
 import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import type { X509Certificate } from '@sigstore/core';
+import type { GithubField, IdentityMatcher } from '../../trust/cosign/types.js';
 
 const OID_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
 const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 const OID_OTHERNAME_USERNAME = '1.3.6.1.4.1.57264.1.7';
-const GITHUB_OIDS = {
+const GITHUB_OIDS: Readonly<Record<GithubField, string>> = {
   githubWorkflowTrigger: '1.3.6.1.4.1.57264.1.2',
   githubWorkflowSha: '1.3.6.1.4.1.57264.1.3',
   githubWorkflowName: '1.3.6.1.4.1.57264.1.4',
   githubWorkflowRepository: '1.3.6.1.4.1.57264.1.5',
   githubWorkflowRef: '1.3.6.1.4.1.57264.1.6',
-} as const;
+};
 
-export type GithubField = keyof typeof GITHUB_OIDS;
 export const GITHUB_FIELDS = Object.keys(GITHUB_OIDS) as GithubField[];
 
 /** What a leaf certificate says about its signer. */
@@ -34,17 +34,6 @@ export interface CertificateIdentity {
   readonly subjects: readonly string[];
   readonly dnsNames: readonly string[];
   readonly github: Partial<Record<GithubField, string>>;
-}
-
-/** A policy identity constraint, compiled (regexps anchored) at load time. */
-export interface IdentityMatcher {
-  readonly issuer?: string;
-  readonly issuerRegExp?: RegExp;
-  readonly subject?: string;
-  readonly subjectRegExp?: RegExp;
-  /** A DNS SAN the certificate must carry (private PKI certificates). */
-  readonly hostname?: string;
-  readonly github?: Partial<Record<GithubField, string>>;
 }
 
 /** Reads the identity facts out of a leaf certificate. */

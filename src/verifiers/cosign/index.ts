@@ -20,11 +20,11 @@ import type {
 } from '../../engine/types.js';
 import type { ImageManifest } from '../../registry/types.js';
 import { type CosignTrust, policyFor } from '../../trust/cosign/load.js';
+import type { CosignPolicy } from '../../trust/cosign/types.js';
 import { checkRequirements, verifyDsseLayer } from './attestation.js';
 import { verifyBundle } from './bundle.js';
 import { Annotation, isBundleMediaType, MediaTypes } from './constants.js';
 import { CosignCheckFailure, type CosignReason } from './failure.js';
-import type { CosignPolicy } from './model.js';
 import { verifySimpleSigningSet } from './simplesigning.js';
 
 /** Most signature layers read from one manifest (cosign appends one per signing). */

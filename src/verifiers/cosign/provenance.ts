@@ -5,17 +5,11 @@
  * dependency) and v0.2 (`builder.id`, `buildType`, `invocation.configSource`, `materials`)
  * predicates, in cosign attestations and sigstore bundles alike. Each mismatch has its own reason.
  */
+import type { ProvenanceExpectation } from '../../trust/cosign/types.js';
 import { CosignCheckFailure } from './failure.js';
 
 export const SLSA_V1 = 'https://slsa.dev/provenance/v1';
 export const SLSA_V02 = 'https://slsa.dev/provenance/v0.2';
-
-export interface ProvenanceExpectation {
-  readonly builderId?: string;
-  readonly sourceRepository?: string;
-  readonly sourceRef?: string;
-  readonly buildType?: string;
-}
 
 /** What a provenance predicate says, whatever its version. */
 export interface ProvenanceFacts {

@@ -12,7 +12,7 @@
 import { createHash, verify } from 'node:crypto';
 import { json, X509Certificate } from '@sigstore/core';
 import { z } from 'zod';
-import type { LogKey } from './certificate.js';
+import type { LogKey } from '../../trust/cosign/types.js';
 import { CosignCheckFailure, decodeBase64Strict } from './failure.js';
 import { type CosignPublicKey, parsePublicKey, pemBlocks } from './public-key.js';
 

@@ -7,6 +7,7 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import type { X509Certificate } from '@sigstore/core';
+import type { CosignPolicy, CosignTrustMaterial } from '../../trust/cosign/types.js';
 import {
   parseCertificates,
   requireCodeSigning,
@@ -16,7 +17,6 @@ import {
 import { Annotation } from './constants.js';
 import { CosignCheckFailure, malformed } from './failure.js';
 import { certificateIdentity, matchAnyIdentity } from './identity.js';
-import type { CosignPolicy, CosignTrustMaterial } from './model.js';
 import { type CosignPublicKey, describeKey, verifyRawSignature } from './public-key.js';
 import { type VerifiedLogEntry, verifyRekorSet } from './rekor-set.js';
 

@@ -10,9 +10,9 @@
  * entry, signature over the exact bytes, then the payload's claims.
  */
 import { createHash } from 'node:crypto';
+import type { CosignPolicy, CosignTrustMaterial } from '../../trust/cosign/types.js';
 import { Annotation, MediaTypes } from './constants.js';
 import { CosignCheckFailure, decodeBase64Strict, malformed } from './failure.js';
-import type { CosignPolicy, CosignTrustMaterial } from './model.js';
 import { type SignerOptions, type VerifiedSigner, verifySigner } from './signer.js';
 
 /** One signature layer as received: exact bytes, media type and annotations. */

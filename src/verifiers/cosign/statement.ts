@@ -3,9 +3,9 @@
  * and v0.1) carried in DSSE envelopes, and the declarative predicate conditions of the policy.
  */
 import { z } from 'zod';
+import type { AttestationRequirement, PredicateCondition } from '../../trust/cosign/types.js';
 import { checkContentPredicate } from './content-predicate.js';
 import { CosignCheckFailure, malformed } from './failure.js';
-import type { AttestationRequirement, PredicateCondition } from './model.js';
 import { checkProvenance } from './provenance.js';
 
 const statementSchema = z.object({
@@ -36,19 +36,6 @@ export function parseStatement(payload: Uint8Array): InTotoStatement {
 export function statementNamesDigest(statement: InTotoStatement, digest: string): boolean {
   const [alg, hex] = digest.split(':');
   return alg !== undefined && hex !== undefined && statement.subject.some((s) => s.digest[alg] === hex);
-}
-
-/** Parses a condition path: `a.b[0].c` or `$.a.b`. Throws on an empty segment. */
-export function parseConditionPath(path: string): (string | number)[] {
-  const segments: (string | number)[] = [];
-  const body = path.startsWith('$.') ? path.slice(2) : path;
-  for (const part of body.split('.')) {
-    const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
-    if (!m || !m[1]) throw new Error(`bad path segment ${JSON.stringify(part)} in ${path}`);
-    segments.push(m[1]);
-    for (const idx of (m[2] ?? '').matchAll(/\[(\d+)\]/g)) segments.push(Number(idx[1]));
-  }
-  return segments;
 }
 
 function lookup(value: unknown, segments: readonly (string | number)[]): unknown {

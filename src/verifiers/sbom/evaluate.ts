@@ -3,19 +3,11 @@
  * SPDX says, also inside expressions) and `disallowedPackages` (`name`, optional `version`,
  * optional `purl`; without a version every version of the name matches).
  */
+import type { DisallowedPackage, SbomPolicy } from '../../policy/content.js';
 import type { ContentReason } from '../content/failure.js';
 import type { Sbom, SbomPackage } from './model.js';
 
-export interface DisallowedPackage {
-  readonly name: string;
-  readonly version?: string;
-  readonly purl?: string;
-}
-
-export interface SbomPolicy {
-  readonly disallowedLicenses?: readonly string[];
-  readonly disallowedPackages?: readonly DisallowedPackage[];
-}
+export type { DisallowedPackage, SbomPolicy };
 
 export interface SbomViolation {
   readonly name: string;

@@ -13,10 +13,9 @@ import {
   logKeyFromPem,
   parseTrustedRoot,
 } from '../../../src/trust/cosign/trusted-root.js';
+import type { CosignPolicy, CosignTrustMaterial, IdentityMatcher } from '../../../src/trust/cosign/types.js';
 import { verifyBundle } from '../../../src/verifiers/cosign/bundle.js';
 import type { CosignReason } from '../../../src/verifiers/cosign/failure.js';
-import type { IdentityMatcher } from '../../../src/verifiers/cosign/identity.js';
-import type { CosignPolicy, CosignTrustMaterial } from '../../../src/verifiers/cosign/model.js';
 import { parsePublicKey, pemBlocks } from '../../../src/verifiers/cosign/public-key.js';
 import {
   type SimpleSigningLayer,

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as dagCbor from '@ipld/dag-cbor';
+import { parseAtprotoDid } from '../../../src/trust/atproto/syntax.js';
 import { parseSignatureArtifact } from '../../../src/verifiers/atproto/artifact.js';
 import { AtprotoFailure } from '../../../src/verifiers/atproto/failure.js';
 import { parseDidDocument } from '../../../src/verifiers/atproto/identity/did-document.js';
 import { checkUrlHost, isNonPublicAddress } from '../../../src/verifiers/atproto/identity/net-guard.js';
-import { parseAtprotoDid } from '../../../src/verifiers/atproto/identity/syntax.js';
 import { cidForBlock, readCar, writeCar } from '../../../src/verifiers/atproto/repo/car.js';
 import {
   didKeyFromPrivateKey,

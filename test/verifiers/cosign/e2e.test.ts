@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Artifact } from '../../../src/engine/types.js';
 import { createRegistryClient, type RegistryClient } from '../../../src/registry/client.js';
 import { decryptCosignKey, generateCosignKeyPair, signCosign } from '../../../src/sign/cosign/index.js';
+import type { CosignConfig } from '../../../src/trust/cosign/config.js';
 import { loadCosignTrust } from '../../../src/trust/cosign/load.js';
-import type { CosignConfig } from '../../../src/verifiers/cosign/config.js';
 import { createCosignVerifier } from '../../../src/verifiers/cosign/index.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
 import {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { constants, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { simpleSigningPayload } from '../../../src/sign/cosign/index.js';
-import { compileIdentity, cosignConfigSchema } from '../../../src/verifiers/cosign/config.js';
+import { compileIdentity, cosignConfigSchema } from '../../../src/trust/cosign/config.js';
+import type { CosignPolicy, CosignTrustMaterial } from '../../../src/trust/cosign/types.js';
 import { CosignCheckFailure } from '../../../src/verifiers/cosign/failure.js';
-import type { CosignPolicy, CosignTrustMaterial } from '../../../src/verifiers/cosign/model.js';
 import { describeKey } from '../../../src/verifiers/cosign/public-key.js';
 import { verifySimpleSigning, verifySimpleSigningSet } from '../../../src/verifiers/cosign/simplesigning.js';
 

@@ -4,9 +4,10 @@
  * signing key, the `#atproto_pds` service (type `AtprotoPersonalDataServer`) is the PDS, and the
  * first `at://` entry of `alsoKnownAs` is the handle the account claims (a claim until checked).
  */
+
+import { isValidHandle } from '../../../trust/atproto/syntax.js';
 import { malformed } from '../failure.js';
 import { type AtprotoPublicKey, keyFromVerificationMethod } from '../repo/keys.js';
-import { isValidHandle } from './syntax.js';
 
 /** What verification needs from a DID document. JSON-serialisable (it is cached). */
 export interface AtprotoIdentityData {

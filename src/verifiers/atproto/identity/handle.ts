@@ -4,10 +4,10 @@
  * through DNS TXT `_atproto.<handle>` (`did=<did>`) or `https://<handle>/.well-known/atproto-did`.
  */
 import type { Cache } from '../../../cache/types.js';
+import { isValidHandle } from '../../../trust/atproto/syntax.js';
 import { AtprotoFailure } from '../failure.js';
 import { boundedGet, type FetchLike } from './http.js';
 import { checkUrlHost } from './net-guard.js';
-import { isValidHandle } from './syntax.js';
 
 /** DNS TXT lookup (node:dns/promises `resolveTxt` shape). */
 export type ResolveTxt = (name: string) => Promise<string[][]>;

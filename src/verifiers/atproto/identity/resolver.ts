@@ -5,12 +5,12 @@
  * lookups of one DID share one request), failures briefly, network trouble not at all.
  */
 import type { Cache } from '../../../cache/types.js';
+import { parseAtprotoDid } from '../../../trust/atproto/syntax.js';
 import { AtprotoFailure, type AtprotoReason } from '../failure.js';
 import { type AtprotoIdentityData, parseDidDocument } from './did-document.js';
 import { boundedGet, type FetchLike, parseJsonBody } from './http.js';
 import { checkUrlHost } from './net-guard.js';
 import { validatePlcAuditLog } from './plc-log.js';
-import { parseAtprotoDid } from './syntax.js';
 
 /** Mechanics of DID resolution (limits, endpoints, switches). */
 export interface DidResolverOptions {

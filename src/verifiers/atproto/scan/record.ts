@@ -6,8 +6,8 @@
  * DAG-CBOR, so blob refs are CIDs.
  */
 import { CID } from 'multiformats/cid';
+import { isValidDid, parseRecordUri } from '../../../trust/atproto/syntax.js';
 import { malformed } from '../failure.js';
-import { isValidDid, parseRecordUri } from '../identity/syntax.js';
 
 export const SCAN_COLLECTION = 'io.atcr.hold.scan';
 

@@ -11,8 +11,8 @@ import { parseReference } from '../../../../src/reference/parse.js';
 import { createRegistryClient, type RegistryClient } from '../../../../src/registry/client.js';
 import type { Descriptor, Repository } from '../../../../src/registry/types.js';
 import { signAtproto } from '../../../../src/sign/atproto/index.js';
+import type { AtprotoConfig } from '../../../../src/trust/atproto/config.js';
 import { loadAtprotoTrust } from '../../../../src/trust/atproto/load.js';
-import type { AtprotoConfig } from '../../../../src/verifiers/atproto/config.js';
 import { defaultFetch, type FetchLike } from '../../../../src/verifiers/atproto/identity/http.js';
 import {
   ATPROTO_SIGNATURE_ARTIFACT_TYPE,

@@ -1,15 +1,60 @@
 /**
  * The three inputs of cosign verification, kept apart (STYLE habit 2): trust material (what is
  * trusted: CAs, log keys, a sigstore TrustMaterial for bundles), the policy (which signers and
- * identities, which attestations, how many) and the per-call options (time, limits).
+ * identities, which attestations, how many) and the per-call options (time, limits). Types only:
+ * trust/cosign builds these values when the config loads, verifiers/cosign reads them.
  */
-import type { X509Certificate } from '@sigstore/core';
+import type { crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
-import type { CertificateAuthority, LogKey } from './certificate.js';
-import type { ContentPredicatePolicy } from './content-predicate.js';
-import type { IdentityMatcher } from './identity.js';
-import type { ProvenanceExpectation } from './provenance.js';
+import type { SbomPolicy, VulnerabilityPolicy } from '../../policy/content.js';
 import type { CosignPublicKey } from './public-key.js';
+
+/** A certificate authority from the trusted root (or configured roots): its chain, leaf-most first. */
+export interface CertificateAuthority {
+  readonly certChain: readonly X509Certificate[];
+  readonly validFor: { readonly start: Date; readonly end: Date };
+}
+
+/** A CT log (or Rekor) key from the trusted root. */
+export interface LogKey {
+  readonly logId: Buffer;
+  readonly publicKey: ReturnType<typeof sigstoreCrypto.createPublicKey>;
+  readonly spki: Buffer;
+  readonly validFor: { readonly start: Date; readonly end: Date };
+}
+
+/** The GitHub workflow facts Fulcio records in certificate extensions (verifiers/cosign/identity.ts). */
+export type GithubField =
+  | 'githubWorkflowTrigger'
+  | 'githubWorkflowSha'
+  | 'githubWorkflowName'
+  | 'githubWorkflowRepository'
+  | 'githubWorkflowRef';
+
+/** A policy identity constraint, compiled (regexps anchored) at load time. */
+export interface IdentityMatcher {
+  readonly issuer?: string;
+  readonly issuerRegExp?: RegExp;
+  readonly subject?: string;
+  readonly subjectRegExp?: RegExp;
+  /** A DNS SAN the certificate must carry (private PKI certificates). */
+  readonly hostname?: string;
+  readonly github?: Partial<Record<GithubField, string>>;
+}
+
+/** SLSA provenance fields an attestation must name (verifiers/cosign/provenance.ts). */
+export interface ProvenanceExpectation {
+  readonly builderId?: string;
+  readonly sourceRepository?: string;
+  readonly sourceRef?: string;
+  readonly buildType?: string;
+}
+
+/** The content policy of an attested SBOM or vulnerability report (verifiers/cosign/content-predicate.ts). */
+export interface ContentPredicatePolicy {
+  readonly sbom?: SbomPolicy;
+  readonly vulnerabilities?: VulnerabilityPolicy;
+}
 
 /** Trust material shared by every scope: loaded once, validated at start. */
 export interface CosignTrustMaterial {

@@ -9,15 +9,25 @@
  * constrain both the subject and the issuer (as cosign requires), never be empty.
  */
 import { z } from 'zod';
-import { sbomConfigSchema } from '../sbom/config.js';
-import { vulnerabilityReportConfigSchema } from '../vulnerability-report/config.js';
-import type { IdentityMatcher } from './identity.js';
-import type { PredicateCondition } from './model.js';
-import { parseConditionPath } from './statement.js';
+import { sbomPolicyShape, vulnerabilityPolicyShape } from '../../policy/content.js';
+import type { IdentityMatcher, PredicateCondition } from './types.js';
 
 /** Compiles `source` anchored (`^(?:…)$`); throws a zod-friendly Error on a bad pattern. */
 export function compileAnchored(source: string): RegExp {
   return new RegExp(`^(?:${source})$`);
+}
+
+/** Parses a condition path: `a.b[0].c` or `$.a.b`. Throws on an empty segment. */
+export function parseConditionPath(path: string): (string | number)[] {
+  const segments: (string | number)[] = [];
+  const body = path.startsWith('$.') ? path.slice(2) : path;
+  for (const part of body.split('.')) {
+    const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
+    if (!m || !m[1]) throw new Error(`bad path segment ${JSON.stringify(part)} in ${path}`);
+    segments.push(m[1]);
+    for (const idx of (m[2] ?? '').matchAll(/\[(\d+)\]/g)) segments.push(Number(idx[1]));
+  }
+  return segments;
 }
 
 /** A zod refinement: true when `parse` accepts the value (the parser stays the one source of truth). */
@@ -140,14 +150,16 @@ const attestationSchema = z
       .describe(
         'SLSA provenance (v1 and v0.2) conditions, each with its own reason: builder-mismatch, source-mismatch, ref-mismatch, build-type-mismatch.',
       ),
-    sbom: sbomConfigSchema
-      .pick({ disallowedLicenses: true, disallowedPackages: true })
+    sbom: z
+      .object(sbomPolicyShape)
+      .strict()
       .optional()
       .describe(
         'For SPDX / CycloneDX predicates: the SBOM policy of `verifiers.sbom` (disallowedLicenses, disallowedPackages), applied to the attested SBOM.',
       ),
-    vulnerabilities: vulnerabilityReportConfigSchema
-      .pick({ disallowedSeverities: true, denylistCVEs: true })
+    vulnerabilities: z
+      .object(vulnerabilityPolicyShape)
+      .strict()
       .optional()
       .describe(
         'For SARIF and cosign vuln/v1 predicates (scanner.result a SARIF log): the policy of `verifiers.vulnerabilityReport`.',
