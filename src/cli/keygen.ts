@@ -3,29 +3,16 @@
  * encrypted `ENCRYPTED SIGSTORE PRIVATE KEY`) and DIR/cosign.pub, like `cosign generate-key-pair`.
  * The password comes from --password-file, else $COSIGN_PASSWORD (as cosign reads it).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { VouchError } from '../errors.js';
+import { readCosignPassword } from '../sign/cosign/password.js';
 
 interface KeygenOptions {
   format: string;
   out: string;
   passwordFile?: string;
-}
-
-/** Reads the cosign key password: the file's first line, else $COSIGN_PASSWORD. */
-export async function readCosignPassword(passwordFile: string | undefined): Promise<string> {
-  if (passwordFile) {
-    try {
-      return (await readFile(passwordFile, 'utf8')).split(/\r?\n/)[0] ?? '';
-    } catch {
-      throw new VouchError('USAGE', `--password-file ${passwordFile}: file not found or unreadable`);
-    }
-  }
-  const env = process.env.COSIGN_PASSWORD;
-  if (env === undefined) throw new VouchError('USAGE', 'set COSIGN_PASSWORD or pass --password-file');
-  return env;
 }
 
 export function register(program: Command): void {

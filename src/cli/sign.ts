@@ -1,59 +1,26 @@
 /**
  * `vouch sign <ref> --format notation|cosign|atproto …`: signs an image and attaches the signature
- * to it in its registry (or OCI layout). Each format's signer lives in src/sign/<format>/.
+ * to it in its registry (or OCI layout). The formats that sign are those of the format list with a
+ * signer (src/formats/index.ts); each signer lives in src/sign/<format>/. The flags are declared
+ * here, once, because formats share some of them (`--key`).
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { VouchError } from '../errors.js';
+import type { SignFlags, SignTarget } from '../formats/types.js';
 import { createLogger } from '../observability/logger.js';
 import { parseAnyReference } from '../reference/parse.js';
 import { createRegistryClient } from '../registry/client.js';
-import type { Descriptor, Repository } from '../registry/types.js';
 import { collect } from './io.js';
+import { signerFor, signingList } from './signers.js';
 
-interface SignOptions {
-  format: string;
-  key?: string;
-  cert?: string;
-  envelope: string;
-  timestampUrl?: string;
-  passwordFile?: string;
-  registryReferrers?: boolean;
-  bundle?: boolean;
-  keyless?: boolean;
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  identityToken?: string;
-  identityTokenFile?: string;
-  tsaUrl?: string;
-  pds?: string;
-  identifier?: string;
-  appPasswordFile?: string;
-  holdDid?: string;
-  allowPrivateNetwork?: boolean;
-  outputSignature?: string;
-  uploadSignatures?: boolean;
-  legacy?: boolean;
-  insecureRegistry: string[];
-}
-
-/** What every format's signer gets: the repository, the resolved subject and the reference as given. */
-export interface SignTarget {
-  readonly repository: Repository;
-  readonly subject: Descriptor;
-  /** `registry/repository` (or `oci:<dir>`), the name the signature is bound to. */
-  readonly name: string;
-  /** The repository path alone (`acme/app`), for formats that record it. */
-  readonly repositoryPath: string;
-  readonly signal: AbortSignal;
-}
+type SignOptions = SignFlags & { insecureRegistry: string[] };
 
 export function register(program: Command): void {
   program
     .command('sign')
     .argument('<reference>', 'image to sign (registry/repo:tag, …@sha256:…, or oci:<dir>[:tag|@digest])')
     .description('sign an image and attach the signature to it')
-    .option('--format <format>', 'notation, cosign or atproto', 'notation')
+    .option('--format <format>', signingList, 'notation')
     .option('--key <file>', 'notation: PKCS#8 private key; cosign: cosign.key (encrypted)')
     .option('--cert <file>', 'notation: signing certificate chain (PEM, leaf first)')
     .option('--envelope <type>', 'notation: jws or cose', 'jws')
@@ -126,44 +93,6 @@ export function register(program: Command): void {
     });
 }
 
-async function signWith(opts: SignOptions, t: SignTarget): Promise<Descriptor> {
-  switch (opts.format) {
-    case 'notation': {
-      const { signNotation } = await import('../sign/notation/index.js');
-      const envelope = opts.envelope;
-      if (envelope !== 'jws' && envelope !== 'cose')
-        throw new VouchError('USAGE', `--envelope must be jws or cose, not "${envelope}"`);
-      return signNotation({
-        repository: t.repository,
-        subject: t.subject,
-        keyPem: await readRequired(opts.key, '--key'),
-        certChainPem: await readRequired(opts.cert, '--cert'),
-        envelope,
-        ...(opts.timestampUrl ? { timestampUrl: opts.timestampUrl } : {}),
-        signal: t.signal,
-      });
-    }
-    case 'cosign': {
-      const { runCosignSign } = await import('./sign-cosign.js');
-      return runCosignSign(t, opts);
-    }
-    case 'atproto': {
-      const { runAtprotoSign } = await import('./sign-atproto.js');
-      return runAtprotoSign(t, opts);
-    }
-    default:
-      throw new VouchError('USAGE', `unknown --format "${opts.format}" (notation, cosign or atproto)`);
-  }
+async function signWith(opts: SignOptions, t: SignTarget) {
+  return (await signerFor(opts.format)).sign(t, opts);
 }
-
-/** Reads a file a flag names; a missing flag or file is a usage error naming the flag. */
-export async function readRequired(file: string | undefined, flag: string): Promise<string> {
-  if (!file) throw new VouchError('USAGE', `${flag} is required for this format`);
-  try {
-    return await readFile(file, 'utf8');
-  } catch {
-    throw new VouchError('USAGE', `${flag} ${file}: file not found or unreadable`);
-  }
-}
-
-export type { SignOptions };

@@ -8,6 +8,7 @@ import { createMemoryCache } from '../cache/memory.js';
 import type { Cache } from '../cache/types.js';
 import { Engine } from '../engine/engine.js';
 import type { Verifier } from '../engine/types.js';
+import { FORMATS, type FormatDescriptor } from '../formats/index.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { compilePolicy } from '../policy/policy.js';
 import { createRegistryClient, type RegistryClient } from '../registry/client.js';
@@ -34,75 +35,25 @@ export interface RuntimeOptions {
 }
 
 /**
- * Loads every configured verifier's trust material and builds the verifiers. Each format's code is
- * imported only when the config names it (the CLI starts faster with one verifier than with three).
+ * Loads every configured verifier's trust material and builds the verifiers, in the order of the
+ * format list (src/formats/index.ts). Each format's code is imported only when the config names
+ * it (the CLI starts faster with one verifier than with three).
  */
 export async function buildVerifiers(config: VouchConfig, baseDir: string): Promise<Verifier[]> {
-  const v = config.verifiers;
-  const built: Array<Promise<Verifier>> = [];
-  if (v.notation) {
-    const notation = v.notation;
-    built.push(
-      (async () => {
-        const [{ loadNotationTrust }, { createNotationVerifier }] = await Promise.all([
-          import('../trust/notation/load.js'),
-          import('../verifiers/notation/index.js'),
-        ]);
-        return createNotationVerifier(
-          await loadNotationTrust(notation, { baseDir, configPath: 'verifiers.notation' }),
-        );
-      })(),
-    );
-  }
-  if (v.cosign) {
-    const cosign = v.cosign;
-    built.push(
-      (async () => {
-        const [{ loadCosignTrust }, { createCosignVerifier }] = await Promise.all([
-          import('../trust/cosign/load.js'),
-          import('../verifiers/cosign/index.js'),
-        ]);
-        return createCosignVerifier(
-          await loadCosignTrust(cosign, { baseDir, configPath: 'verifiers.cosign' }),
-        );
-      })(),
-    );
-  }
-  if (v.atproto) {
-    const atproto = v.atproto;
-    built.push(
-      (async () => {
-        const [{ loadAtprotoTrust }, { createAtprotoVerifier }] = await Promise.all([
-          import('../trust/atproto/load.js'),
-          import('../verifiers/atproto/index.js'),
-        ]);
-        return createAtprotoVerifier(
-          await loadAtprotoTrust(atproto, { baseDir, configPath: 'verifiers.atproto' }),
-        );
-      })(),
-    );
-  }
+  const sections: Readonly<Record<string, unknown>> = config.verifiers;
+  const configured = (FORMATS as readonly FormatDescriptor[]).filter((f) => sections[f.name] !== undefined);
   // content verifiers: a report counts only when signed by one of the signature verifiers
-  const signatureVerifiers = (['notation', 'cosign', 'atproto'] as const).filter((name) => v[name]);
-  const signedBy = (requireSignature: readonly string[] | undefined) =>
-    requireSignature ?? (signatureVerifiers.length > 0 ? signatureVerifiers : ['notation', 'cosign']);
-  if (v.vulnerabilityReport) {
-    const settings = v.vulnerabilityReport;
-    built.push(
-      import('../verifiers/vulnerability-report/index.js').then((m) =>
-        m.createVulnerabilityReportVerifier(settings, signedBy(settings.requireSignature)),
-      ),
-    );
-  }
-  if (v.sbom) {
-    const settings = v.sbom;
-    built.push(
-      import('../verifiers/sbom/index.js').then((m) =>
-        m.createSbomVerifier(settings, signedBy(settings.requireSignature)),
-      ),
-    );
-  }
-  return Promise.all(built);
+  const signatureFormats = configured.filter((f) => f.kind === 'signature').map((f) => f.name);
+  const defaultSigners = signatureFormats.length > 0 ? signatureFormats : ['notation', 'cosign'];
+  return Promise.all(
+    configured.map((format) =>
+      format.build(sections[format.name], {
+        baseDir,
+        configPath: `verifiers.${format.name}`,
+        defaultSigners,
+      }),
+    ),
+  );
 }
 
 export async function buildRuntime(config: VouchConfig, options: RuntimeOptions): Promise<Runtime> {

@@ -3,12 +3,8 @@
  * docs/configuration.md is generated from it (`npm run docs:config`).
  */
 import { z } from 'zod';
+import { FORMATS } from '../formats/index.js';
 import { policySchema } from '../policy/types.js';
-import { atprotoConfigSchema } from '../trust/atproto/config.js';
-import { cosignConfigSchema } from '../trust/cosign/config.js';
-import { notationConfigSchema } from '../trust/notation/config.js';
-import { sbomConfigSchema } from '../verifiers/sbom/config.js';
-import { vulnerabilityReportConfigSchema } from '../verifiers/vulnerability-report/config.js';
 
 export const credentialSchema = z
   .object({
@@ -151,32 +147,17 @@ export const cacheSchema = z
     path: ['redis'],
   });
 
+/** `verifiers`: one optional section per format, in the list's order (src/formats/index.ts). */
+type VerifiersShape = {
+  [F in (typeof FORMATS)[number] as F['name']]: z.ZodOptional<F['configSchema']>;
+};
+
 export const verifiersSchema = z
-  .object({
-    notation: notationConfigSchema
-      .optional()
-      .describe(
-        'Notary Project (notation) signatures: the trust policy and trust stores. See docs/policy.md.',
-      ),
-    cosign: cosignConfigSchema
-      .optional()
-      .describe(
-        'cosign / sigstore signatures and attestations: keys, keyless identities, trusted root. See docs/cosign.md.',
-      ),
-    atproto: atprotoConfigSchema
-      .optional()
-      .describe('ATProto (ATCR) signatures: the ATCR trust policy and DID resolution. See docs/atproto.md.'),
-    vulnerabilityReport: vulnerabilityReportConfigSchema
-      .optional()
-      .describe(
-        "SARIF vulnerability reports attached to the image (Trivy, Grype), with Ratify's parameters. See docs/content-policy.md.",
-      ),
-    sbom: sbomConfigSchema
-      .optional()
-      .describe(
-        "SPDX and CycloneDX SBOMs attached to the image, with Ratify's parameters. See docs/content-policy.md.",
-      ),
-  })
+  .object(
+    Object.fromEntries(
+      FORMATS.map((format) => [format.name, format.configSchema.optional().describe(format.summary)]),
+    ) as VerifiersShape,
+  )
   .strict();
 
 export const configSchema = z
