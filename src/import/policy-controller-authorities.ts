@@ -5,8 +5,14 @@
  * predicate types, and `static` pass/fail. Everything else is named as unsupported.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Cip } from './policy-controller.js';
 import { asObject, type ImportBuilder } from './result.js';
+
+/** One ClusterImagePolicy document: where it was read, its name and its `spec`. */
+export interface Cip {
+  readonly where: string;
+  readonly name: string;
+  readonly spec: Record<string, unknown>;
+}
 
 const PUBLIC_FULCIO = 'https://fulcio.sigstore.dev';
 const PUBLIC_REKOR = 'https://rekor.sigstore.dev';

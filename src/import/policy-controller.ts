@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { VouchError } from '../errors.js';
 import { compileScope, scopeMatches } from '../policy/scope.js';
-import { authorities } from './policy-controller-authorities.js';
+import { authorities, type Cip } from './policy-controller-authorities.js';
 import { asObject, ImportBuilder, type ImportResult } from './result.js';
 
 const MAX_INPUT_BYTES = 1024 * 1024;
@@ -24,12 +24,6 @@ export interface PolicyControllerImportOptions {
   readonly outDir: string;
   /** sigstore TUF cache folder (relative to outDir or absolute); default `sigstore-tuf`. */
   readonly tufCacheDir?: string;
-}
-
-export interface Cip {
-  readonly where: string;
-  readonly name: string;
-  readonly spec: Record<string, unknown>;
 }
 
 export async function importPolicyControllerFiles(
