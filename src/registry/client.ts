@@ -9,6 +9,9 @@ import type { RemoteRegistryOptions } from './remote/options.js';
 import { RemoteRegistry } from './remote/registry.js';
 import type { Repository } from './types.js';
 
+/** The priority of registry requests (registry/remote/priority.ts), for callers outside registry/. */
+export { withRegistryPriority } from './remote/priority.js';
+
 export interface RegistryClient {
   /** The Repository holding `ref` (remote or layout). */
   repository(ref: ImageReference | LayoutReference): Repository;

@@ -28,7 +28,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { parseReference, pinnedReference } from '../reference/parse.js';
 import type { ImageReference } from '../reference/types.js';
-import { withRegistryPriority } from '../registry/remote/priority.js';
+import { withRegistryPriority } from '../registry/client.js';
 import type { Descriptor } from '../registry/types.js';
 import { compactValue } from './compact.js';
 import { createImageTasks } from './image-tasks.js';
