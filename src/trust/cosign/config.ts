@@ -23,7 +23,7 @@ export function parseConditionPath(path: string): (string | number)[] {
   const body = path.startsWith('$.') ? path.slice(2) : path;
   for (const part of body.split('.')) {
     const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
-    if (!m || !m[1]) throw new Error(`bad path segment ${JSON.stringify(part)} in ${path}`);
+    if (!m?.[1]) throw new Error(`bad path segment ${JSON.stringify(part)} in ${path}`);
     segments.push(m[1]);
     for (const idx of (m[2] ?? '').matchAll(/\[(\d+)\]/g)) segments.push(Number(idx[1]));
   }
