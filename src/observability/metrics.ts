@@ -188,7 +188,8 @@ export function createServerMetrics(options: { defaults?: boolean } = {}): Serve
 
   const countReports = (list: readonly Report[]): void => {
     for (const rep of list) {
-      reports.inc({ verifier: rep.verifier, outcome: rep.outcome, reason: rep.reason });
+      const { verifier, outcome, reason } = rep;
+      child(`r|${verifier}|${outcome}|${reason}`, () => reports.labels({ verifier, outcome, reason })).inc();
       if (rep.nested.length > 0) countReports(rep.nested);
     }
   };
@@ -202,11 +203,14 @@ export function createServerMetrics(options: { defaults?: boolean } = {}): Serve
     success: requests.labels({ status: 'success' }),
     failure: requests.labels({ status: 'failure' }),
   };
-  const children = new Map<string, { inc(): void }>();
-  const child = (key: string, make: () => { inc(): void }) => {
-    let c = children.get(key);
+  // label values come from a small set (endpoints, statuses, registry hosts, verifiers, reasons);
+  // the cap only guards against a caller that passes unbounded ones
+  const children = new Map<string, unknown>();
+  const child = <C>(key: string, make: () => C): C => {
+    let c = children.get(key) as C | undefined;
     if (!c) {
       c = make();
+      if (children.size >= 4096) children.clear();
       children.set(key, c);
     }
     return c;
@@ -247,7 +251,8 @@ export function createServerMetrics(options: { defaults?: boolean } = {}): Serve
     },
     cacheObserver: {
       lookup(layer: CacheLayer, hit: boolean) {
-        cacheLookups.inc({ layer, result: hit ? 'hit' : 'miss' });
+        const result = hit ? 'hit' : 'miss';
+        child(`l|${layer}|${result}`, () => cacheLookups.labels({ layer, result })).inc();
       },
       error(layer: CacheLayer, operation) {
         cacheErrors.inc({ layer, operation });
@@ -257,13 +262,13 @@ export function createServerMetrics(options: { defaults?: boolean } = {}): Serve
       },
     },
     onRegistryRequest(event) {
-      registryRequests.inc({
-        host: event.host,
-        method: event.method,
-        status: String(event.status),
-        kind: event.kind ?? 'registry',
-      });
-      registryDuration.observe({ host: event.host }, event.durationMs / 1000);
+      const { host, method } = event;
+      const status = String(event.status);
+      const kind = event.kind ?? 'registry';
+      child(`q|${host}|${method}|${status}|${kind}`, () =>
+        registryRequests.labels({ host, method, status, kind }),
+      ).inc();
+      child(`h|${host}`, () => registryDuration.labels({ host })).observe(event.durationMs / 1000);
     },
     tlsReload(result) {
       tlsReloads.inc({ result });

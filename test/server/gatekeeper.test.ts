@@ -371,6 +371,12 @@ describe('vouch server (HTTPS + mTLS, real registry, real engine)', { timeout: 9
         assert.ok(metrics.includes(name), `metric ${name} missing`);
       }
       assert.match(metrics, /atcr_provider_cache_hits_total [1-9]/);
+      // registry traffic, by host/method/status/kind and its duration by host (label sets memoized)
+      assert.match(
+        metrics,
+        /vouch_registry_requests_total\{host="[^"]+",method="GET",status="200",kind="registry"\} [1-9]/,
+      );
+      assert.match(metrics, /vouch_registry_request_duration_seconds_count\{host="[^"]+"\} [1-9]/);
     });
 
     it('refuses a client without a certificate, and one whose certificate another CA signed', async () => {

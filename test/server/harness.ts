@@ -11,6 +11,7 @@ import type { Cache } from '../../src/cache/types.js';
 import { buildRuntime, type Runtime } from '../../src/config/runtime.js';
 import { configSchema, type VouchConfigInput } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { createServerMetrics } from '../../src/observability/metrics.js';
 import { parseReference } from '../../src/reference/parse.js';
 import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
 import type { Descriptor } from '../../src/registry/types.js';
@@ -219,10 +220,13 @@ export async function startServer(
   options: { cache?: Cache; baseDir?: string } = {},
 ): Promise<RunningServer> {
   const parsed = configSchema.parse(config);
+  // wired as `vouch serve` wires them, so /metrics has the registry traffic too
+  const metrics = createServerMetrics();
   const runtime = await buildRuntime(parsed, {
     baseDir: options.baseDir ?? process.cwd(),
     logger: silentLogger,
     ...(options.cache ? { cache: options.cache } : {}),
+    onRegistryRequest: (e) => metrics.onRegistryRequest(e),
   });
   const serverConfig: ServerConfig = parseServerConfig({ listen: '127.0.0.1:0', ...server });
   const vouch = await createServer({
@@ -231,6 +235,7 @@ export async function startServer(
     logger: silentLogger,
     config: serverConfig,
     decisionTtlMs: parsed.cache.ttlSeconds * 1000,
+    metrics,
   });
   const url = await vouch.listen();
   return {

@@ -5,13 +5,14 @@
  * (distribution `docs/spec/auth/token.md`, `oauth.md`). Credentials and tokens are never logged
  * and never put into error messages.
  */
-import type { Readable } from 'node:stream';
+
 import { VouchError } from '../../errors.js';
 import type { Credential, CredentialStore } from '../auth/types.js';
 import { isIdentityToken } from '../auth/types.js';
 import { contentLength, header, readLimited } from './body.js';
 import { type Challenge, mergeScopes } from './challenge.js';
 import { describeErrorBody, printable } from './errors.js';
+import type { ResponseBody } from './response-body.js';
 
 const MAX_TOKEN_RESPONSE = 1024 * 1024;
 /** Token lifetime assumed when the response omits `expires_in` (token spec: 60 s). */
@@ -26,7 +27,7 @@ export type TokenHttp = (request: {
   headers: Record<string, string>;
   body?: string;
   signal: AbortSignal;
-}) => Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Readable }>;
+}) => Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: ResponseBody }>;
 
 type HostAuth = { scheme: 'basic' } | { scheme: 'bearer'; realm: URL; service: string | undefined };
 

@@ -9,61 +9,54 @@ import type { Readable } from 'node:stream';
 import { VouchError } from '../../errors.js';
 import { digestAlgorithm } from '../../reference/digest.js';
 import { abortError } from './errors.js';
+import { ResponseBody } from './response-body.js';
 
-/** Reads all of `body`, failing with CONTENT_TOO_LARGE as soon as it passes `limit` bytes. */
+/**
+ * Reads all of `body`, failing with CONTENT_TOO_LARGE as soon as it passes `limit` bytes (before
+ * the first byte when its Content-Length says so), CONTENT_TRUNCATED when it breaks off or ends
+ * short of its Content-Length, and DEADLINE_EXCEEDED/ABORTED when `signal` ends the read.
+ */
 export async function readLimited(
-  body: Readable,
+  body: ResponseBody | Readable,
   limit: number,
   what: string,
   contentLength: number | undefined,
   signal: AbortSignal,
 ): Promise<Uint8Array> {
-  body.on('error', () => {});
+  const source = body instanceof ResponseBody ? body : ResponseBody.fromStream(body);
+  const tooLarge = (message: string, details: Record<string, number>) =>
+    new VouchError('CONTENT_TOO_LARGE', message, { details });
   if (contentLength !== undefined && contentLength > limit) {
-    body.destroy();
-    throw new VouchError(
-      'CONTENT_TOO_LARGE',
-      `${what} is ${contentLength} bytes, more than the limit of ${limit}`,
-      {
-        details: { limit, contentLength },
-      },
-    );
+    await source.discard();
+    throw tooLarge(`${what} is ${contentLength} bytes, more than the limit of ${limit}`, {
+      limit,
+      contentLength,
+    });
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
+  let bytes: Buffer;
   try {
-    for await (const chunk of body) {
-      const buf = chunk as Buffer;
-      total += buf.byteLength;
-      if (total > limit) {
-        body.destroy();
-        throw new VouchError(
-          'CONTENT_TOO_LARGE',
-          `${what} passed the limit of ${limit} bytes while streaming`,
-          {
-            details: { limit },
-          },
-        );
-      }
-      chunks.push(buf);
-    }
+    bytes = await source.readAll(limit);
   } catch (err) {
-    body.destroy();
+    if (err instanceof VouchError && err.code === 'CONTENT_TOO_LARGE')
+      throw tooLarge(`${what} passed the limit of ${limit} bytes while streaming`, { limit });
     if (err instanceof VouchError) throw err;
     if (signal.aborted) throw abortError(signal, `reading ${what}`);
     throw new VouchError(
       'CONTENT_TRUNCATED',
-      `${what} ended early after ${total} bytes: ${(err as Error).message}`,
+      `${what} ended early after ${source.received} bytes: ${(err as Error).message}`,
       {
         cause: err,
-        details: { received: total, ...(contentLength === undefined ? {} : { contentLength }) },
+        details: { received: source.received, ...(contentLength === undefined ? {} : { contentLength }) },
       },
     );
   }
-  if (contentLength !== undefined && total < contentLength) {
-    throw new VouchError('CONTENT_TRUNCATED', `${what} ended early: ${total} of ${contentLength} bytes`);
+  if (contentLength !== undefined && bytes.byteLength < contentLength) {
+    throw new VouchError(
+      'CONTENT_TRUNCATED',
+      `${what} ended early: ${bytes.byteLength} of ${contentLength} bytes`,
+    );
   }
-  return Buffer.concat(chunks, total);
+  return bytes;
 }
 
 /** Hex digest of `bytes` with the algorithm of `like` (`sha256:` or `sha512:`). */
@@ -101,18 +94,11 @@ export function verifyContent(
 }
 
 /**
- * Releases a response body: drains what is left (up to 64 KiB, so the keep-alive connection can
- * be reused), else destroys it. Never throws.
+ * Releases a response body: a short rest drains (so the keep-alive connection can be reused),
+ * a long one ends the request. Never throws, never waits.
  */
-export async function discard(body: Readable): Promise<void> {
-  body.on('error', () => {});
-  if (body.readableEnded || body.destroyed) return;
-  const dumpable = body as Readable & { dump?: (opts: { limit: number }) => Promise<void> };
-  if (typeof dumpable.dump === 'function') {
-    await dumpable.dump({ limit: 64 * 1024 }).catch(() => {});
-  } else {
-    body.destroy();
-  }
+export function discard(body: ResponseBody): Promise<void> {
+  return body.discard();
 }
 
 /** One header value (first of a list), or undefined. */

@@ -2,8 +2,8 @@
  * Turning registry answers into specific VouchErrors: the status picks the code, the body (OCI
  * distribution-spec § Error Codes JSON, or anything else) supplies the words.
  */
-import type { Readable } from 'node:stream';
 import { VouchError, type VouchErrorCode } from '../../errors.js';
+import type { ResponseBody } from './response-body.js';
 
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -18,23 +18,12 @@ export function abortError(signal: AbortSignal, doing: string): VouchError {
 }
 
 /** Reads an error body (at most 64 KiB) and describes it in one line. */
-export async function describeErrorBody(body: Readable, contentType: string | undefined): Promise<string> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  body.on('error', () => {});
-  try {
-    for await (const chunk of body) {
-      const buf = chunk as Buffer;
-      total += buf.byteLength;
-      if (total > MAX_ERROR_BODY) break;
-      chunks.push(buf);
-    }
-  } catch {
-    // a broken error body still leaves the status to report
-  } finally {
-    body.destroy();
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+export async function describeErrorBody(
+  body: ResponseBody,
+  contentType: string | undefined,
+): Promise<string> {
+  const bytes = await body.readUpTo(MAX_ERROR_BODY); // a broken error body still leaves the status to report
+  const text = bytes.toString('utf8').trim();
   if (text === '') return 'no error body';
   try {
     const json = JSON.parse(text) as { errors?: unknown };

@@ -5,8 +5,7 @@
  * exchange. Statuses the caller does not accept become specific VouchErrors.
  * Token realms and redirect targets on other hosts go through the egress rules (learned.ts).
  */
-import type { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { KeyedLimiter } from '../../concurrency.js';
 import { VouchError } from '../../errors.js';
 import { type Logger, silentLogger } from '../../observability/logger.js';
@@ -15,10 +14,12 @@ import { normalizeHost } from '../auth/static.js';
 import { Authenticator } from './authenticator.js';
 import { discard, header } from './body.js';
 import { parseChallenge } from './challenge.js';
+import { dispatchRequest } from './dispatch.js';
 import { abortError, describeErrorBody, isConnectionReset, statusError, unreachable } from './errors.js';
 import { LearnedTargets } from './learned.js';
 import type { RegistryRequestEvent, RemoteRegistryOptions } from './options.js';
 import { currentRegistryPriority } from './priority.js';
+import type { ResponseBody } from './response-body.js';
 import { backoff, loadCAs, parseRetryAfter, sleep } from './retry.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -45,7 +46,8 @@ export interface TransportRequest {
 export interface TransportResponse {
   readonly status: number;
   readonly headers: Headers;
-  readonly body: Readable;
+  /** Collected as it arrives; read it whole under a limit (body.ts readLimited) or discard it. */
+  readonly body: ResponseBody;
   readonly url: URL;
 }
 
@@ -243,8 +245,7 @@ export class Transport {
         kind,
       });
     try {
-      const res = await request(url, {
-        dispatcher,
+      const res = await dispatchRequest(dispatcher, url, {
         method: req.method,
         headers,
         body:
@@ -257,8 +258,8 @@ export class Transport {
         // resolve a new connection (a cold batch of 100 images opened 100)
         ...(req.method === 'HEAD' ? { reset: false } : {}),
       });
-      event(res.statusCode);
-      return { status: res.statusCode, headers: res.headers, body: res.body, url };
+      event(res.status);
+      return { status: res.status, headers: res.headers, body: res.body, url };
     } catch (err) {
       event('error');
       throw err;
