@@ -35,6 +35,14 @@ const REPOS = Number(process.env.MEMORY_REPOS ?? 50);
 const rssMiB = async (pid: number): Promise<number> =>
   Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
+/** RSS split into anonymous memory (heap, malloc) and file-backed pages (the node binary's code), from smaps_rollup. */
+const rssParts = async (pid: number): Promise<string> => {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const anon = kb('Anonymous');
+  return `anonymous ${(anon / 1024).toFixed(0)} + file-backed ${((kb('Rss') - anon) / 1024).toFixed(0)}`;
+};
+
 /** Runs `task` over `items` with `n` at a time. */
 async function pool<T>(items: readonly T[], n: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -135,7 +143,7 @@ async function main(): Promise<void> {
         .response.items;
     };
     const idle = await rssMiB(pid);
-    const samples: string[] = [`idle ${idle.toFixed(0)} MiB`];
+    const samples: string[] = [`idle ${idle.toFixed(0)} MiB (${await rssParts(pid)})`];
     let allowed = 0;
     let errors = 0;
     const started = performance.now();
@@ -152,7 +160,7 @@ async function main(): Promise<void> {
     const after = await rssMiB(pid);
     await breakdown();
     process.stdout.write(
-      `(d) ${IMAGES} distinct images (${SIGNED} signed) in ${firstPass.toFixed(1)} s: allowed ${allowed}, errors ${errors}; RSS MiB ${samples.join(', ')}; after ${after.toFixed(0)} MiB\n`,
+      `(d) ${IMAGES} distinct images (${SIGNED} signed) in ${firstPass.toFixed(1)} s: allowed ${allowed}, errors ${errors}; RSS MiB ${samples.join(', ')}; after ${after.toFixed(0)} MiB (${await rssParts(pid)})\n`,
     );
 
     const soak: number[] = [];
