@@ -124,16 +124,6 @@ function findCycles(edges: readonly { from: string; to: string }[]): string[][] 
   return cycles.sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
 }
 
-/**
- * Cycles not yet removed, each edge named: the remote registry's request helpers take the
- * repository they serve as a type (`RemoteRepository`), which imports them. Only these two type
- * edges are excused; any other cycle, or a value import along them, fails.
- */
-const EXCUSED_CYCLE_EDGES: ReadonlySet<string> = new Set([
-  'registry/remote/referrers.ts → registry/remote/repository.js (type)',
-  'registry/remote/push.ts → registry/remote/repository.js (type)',
-]);
-
 describe('layer boundaries', () => {
   it('finds the imports it checks (static, type and dynamic)', () => {
     assert.ok(all.length > 50, `only ${all.length} imports found`);
@@ -246,8 +236,7 @@ describe('layer boundaries', () => {
   });
 
   it('no import cycles among the files of src/, type imports included', () => {
-    const counted = all.filter((e) => !EXCUSED_CYCLE_EDGES.has(show(e)));
-    const cycles = findCycles(counted).map((cycle) => cycle.join(' → '));
+    const cycles = findCycles(all).map((cycle) => cycle.join(' → '));
     assert.deepEqual(cycles, [], `import cycles:\n  ${cycles.join('\n  ')}`);
   });
 

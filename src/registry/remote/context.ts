@@ -1,5 +1,21 @@
 /** State one RemoteRegistry shares with its repositories. */
+import type { FetchedManifest } from '../types.js';
 import type { Transport } from './transport.js';
+
+/**
+ * What the request helpers of a repository (push.ts, referrers.ts) use of it: its location, and
+ * (for the referrers tag schema) its manifest lookup. RemoteRepository implements it; the helpers
+ * name this, not the class, so they do not import the module that imports them.
+ */
+export interface RemoteRepositoryTarget {
+  /** `host/repository`, for messages. */
+  readonly name: string;
+  /** Registry host as in the reference (`host[:port]`). */
+  readonly host: string;
+  /** Repository path on the registry. */
+  readonly repository: string;
+  fetchManifestOrUndefined(reference: string, signal: AbortSignal): Promise<FetchedManifest | undefined>;
+}
 
 export interface RemoteContext {
   readonly transport: Transport;

@@ -14,8 +14,7 @@ import {
   type ReadOptions,
 } from '../types.js';
 import { header } from './body.js';
-import { pullScope, pushScope, type RemoteContext } from './context.js';
-import type { RemoteRepository } from './repository.js';
+import { pullScope, pushScope, type RemoteContext, type RemoteRepositoryTarget } from './context.js';
 
 /** Blobs above this size are uploaded in chunks of this size. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -29,7 +28,7 @@ export interface PushBlobOptions extends ReadOptions {
 
 export async function pushBlob(
   ctx: RemoteContext,
-  repo: RemoteRepository,
+  repo: RemoteRepositoryTarget,
   bytes: Uint8Array,
   mediaType: string,
   options: PushBlobOptions,
@@ -132,7 +131,7 @@ export async function pushBlob(
 
 export async function pushManifest(
   ctx: RemoteContext,
-  repo: RemoteRepository,
+  repo: RemoteRepositoryTarget,
   bytes: Uint8Array,
   mediaType: string,
   options: PushManifestOptions,

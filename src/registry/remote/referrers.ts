@@ -17,8 +17,7 @@ import {
   type ReferrersOptions,
 } from '../types.js';
 import { contentLength, header, readLimited } from './body.js';
-import { nextLink, pullScope, type RemoteContext } from './context.js';
-import type { RemoteRepository } from './repository.js';
+import { nextLink, pullScope, type RemoteContext, type RemoteRepositoryTarget } from './context.js';
 
 /**
  * Probes in flight, per client and host: while one request finds out whether a host has the
@@ -29,7 +28,7 @@ const probes = new WeakMap<RemoteContext, Map<string, Promise<unknown>>>();
 
 export async function listReferrers(
   ctx: RemoteContext,
-  repo: RemoteRepository,
+  repo: RemoteRepositoryTarget,
   subjectDigest: string,
   options: ReferrersOptions,
 ): Promise<ReferrersListing> {
@@ -70,7 +69,7 @@ export async function listReferrers(
 /** The Referrers API; undefined when the host answers 404/405 (no API). */
 async function referrersApi(
   ctx: RemoteContext,
-  repo: RemoteRepository,
+  repo: RemoteRepositoryTarget,
   digest: string,
   artifactType: string | undefined,
   signal: AbortSignal,
@@ -134,7 +133,7 @@ async function referrersApi(
 
 /** The referrers tag schema: the index under `<alg>-<hex>`, or [] when that tag does not exist. */
 async function referrersByTag(
-  repo: RemoteRepository,
+  repo: RemoteRepositoryTarget,
   digest: string,
   signal: AbortSignal,
 ): Promise<Descriptor[]> {

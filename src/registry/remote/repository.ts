@@ -21,7 +21,7 @@ import {
   type Repository,
 } from '../types.js';
 import { contentLength, header, readLimited, verifyContent } from './body.js';
-import { nextLink, pullScope, type RemoteContext } from './context.js';
+import { nextLink, pullScope, type RemoteContext, type RemoteRepositoryTarget } from './context.js';
 import { type PushBlobOptions, pushBlob, pushManifest } from './push.js';
 import { listReferrers } from './referrers.js';
 import type { TransportResponse } from './transport.js';
@@ -44,7 +44,7 @@ export function checkManifestReference(
   return { kind: 'tag', value: reference };
 }
 
-export class RemoteRepository implements Repository {
+export class RemoteRepository implements Repository, RemoteRepositoryTarget {
   readonly name: string;
   readonly host: string;
   readonly repository: string;
