@@ -121,11 +121,24 @@ export class Transport {
     return `${this.isInsecure(host) ? 'http' : 'https'}://${endpoint}`;
   }
 
-  /** The caller's signal combined with the default per-operation deadline. */
+  /**
+   * The caller's signal combined with the default per-operation deadline. The combination is made
+   * once per caller signal and time slice: an image's verification passes one signal to its dozen
+   * registry operations, and each `AbortSignal.any` is a new signal with weak references V8 must
+   * trace and finalize.
+   */
   deadline(signal: AbortSignal | undefined): AbortSignal {
     const timeout = this.#sharedTimeout();
-    return signal ? AbortSignal.any([signal, timeout]) : timeout;
+    if (!signal) return timeout;
+    const known = this.#combined.get(signal);
+    if (known?.timeout === timeout) return known.combined;
+    const combined = AbortSignal.any([signal, timeout]);
+    this.#combined.set(signal, { timeout, combined });
+    return combined;
   }
+
+  /** Per caller signal, its combination with the current timeout slice (kept only while the caller's signal lives). */
+  readonly #combined = new WeakMap<AbortSignal, { timeout: AbortSignal; combined: AbortSignal }>();
 
   /**
    * The request timeout as a signal shared by every operation that starts within one slice of
