@@ -19,8 +19,7 @@ import { registerGatekeeperRoutes, systemErrorResponse } from './gatekeeper.js';
 import { type ReadinessCheck, registerHealthRoutes } from './health.js';
 import { installOverloadProtection } from './overload.js';
 import { registerProvideRoute } from './provide.js';
-import { createPublicListener, type PublicListener } from './public/listener.js';
-import { loadPublicSigningKey } from './public/signing-key.js';
+import type { PublicListener } from './public/listener.js';
 import { createApplicationStore } from './public/store.js';
 import { boundSlowClients, slowClientFastifyOptions, slowClientTlsOptions } from './slow-clients.js';
 import { readTlsMaterial, secureContextOptions, type TlsFiles, type TlsWatcher, watchTls } from './tls.js';
@@ -166,6 +165,12 @@ export async function createServer(options: CreateServerOptions): Promise<VouchS
   let publicListener: PublicListener | undefined;
   let publish: Parameters<typeof registerAdmissionRoutes>[1]['publish'];
   if (pv.enabled && pv.signingKeyFile) {
+    // imported only when enabled: the listener's DSSE signing brings cosign's signer and
+    // @sigstore/core, which a server without public verification never uses (idle memory)
+    const [{ loadPublicSigningKey }, { createPublicListener }] = await Promise.all([
+      import('./public/signing-key.js'),
+      import('./public/listener.js'),
+    ]);
     const key = await loadPublicSigningKey(pv.signingKeyFile, pv.signingKeyPasswordFile);
     const store = createApplicationStore({
       cache: options.publicCache ?? options.cache,
