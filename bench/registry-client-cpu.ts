@@ -7,7 +7,7 @@
  *   undici  undici.request + body.arrayBuffer() on a keep-alive Agent (the floor under vouch)
  * Run: node --import tsx bench/registry-client-cpu.ts [N=2000] [C=64]
  */
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import { parseReference } from '../src/reference/parse.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { pushTestImage } from '../test/helpers/images.js';
@@ -48,31 +48,32 @@ function dispatchGet(
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    agent.dispatch({ origin: `http://${host}`, path, method: 'GET', headers }, {
+    // undici wants every stage handled, even those with nothing to do
+    const handler: Dispatcher.DispatchHandler = {
       onRequestStart() {},
       onResponseStart() {},
-      onResponseData(_c: unknown, chunk: Buffer) {
+      onResponseData(_c, chunk) {
         chunks.push(chunk);
       },
       onResponseEnd() {
         resolve(Buffer.concat(chunks));
       },
-      onResponseError(_c: unknown, err: Error) {
+      onResponseError(_c, err) {
         reject(err);
       },
-    } as never);
+    };
+    agent.dispatch({ origin: `http://${host}`, path, method: 'GET', headers }, handler);
   });
 }
 
 const registry = await startRegistry();
 try {
   const client = createRegistryClient({ insecureHosts: [registry.host], allowPrivateNetwork: true });
-  const repo = client.repository(parseReference(`${registry.host}/bench/cpu:v1`) as never);
-  const desc = await pushTestImage(repo as never, 'v1', 'cpu');
-  const manifest = await repo.fetchManifest(desc);
-  const layer = (
-    manifest.manifest as unknown as { layers: Array<{ digest: string; size: number; mediaType: string }> }
-  ).layers[0]!;
+  const repo = client.repository(parseReference(`${registry.host}/bench/cpu:v1`));
+  const desc = await pushTestImage(repo, 'v1', 'cpu');
+  const { manifest } = await repo.fetchManifest(desc);
+  if (manifest.kind !== 'manifest' || !manifest.layers[0]) throw new Error('the test image has no layer');
+  const layer = manifest.layers[0];
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: C });
   const base = `http://${registry.host}/v2/bench/cpu`;
   const accept = { accept: desc.mediaType };
@@ -88,7 +89,7 @@ try {
     const res = await request(`${base}/blobs/${layer.digest}`, { dispatcher: agent });
     await res.body.arrayBuffer();
   });
-  await measure('vouch fetchBlob', () => repo.fetchBlob(layer as never, { maxBytes: 1 << 20 } as never));
+  await measure('vouch fetchBlob', () => repo.fetchBlob(layer, { maxBytes: 1 << 20 }));
   await agent.close();
   await client.close();
 } finally {

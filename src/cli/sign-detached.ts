@@ -7,7 +7,7 @@
  */
 import { encodeDetachedSignature, writeDetachedFiles } from '../detached/index.js';
 import { VouchError } from '../errors.js';
-import { FORMATS, type FormatDescriptor } from '../formats/index.js';
+import { FORMAT_LIST } from '../formats/index.js';
 import type { FormatSigner, SignFlags, SignTarget } from '../formats/types.js';
 import { attachArtifact } from '../referrers/attach.js';
 import type { Descriptor } from '../registry/types.js';
@@ -22,8 +22,7 @@ export interface DetachedSignResult {
 }
 
 /** The formats with a file form, alphabetically: `cosign or notation`. */
-const detachedNames = (FORMATS as readonly FormatDescriptor[])
-  .filter((f) => f.signer?.detached)
+const detachedNames = FORMAT_LIST.filter((f) => f.signer?.detached)
   .map((f) => f.name)
   .sort();
 

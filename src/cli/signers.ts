@@ -3,11 +3,11 @@
  * (src/formats/index.ts), whose code is imported only when one is used.
  */
 import { VouchError } from '../errors.js';
-import { FORMATS, type FormatDescriptor } from '../formats/index.js';
+import { FORMAT_LIST } from '../formats/index.js';
 import type { FormatSigner } from '../formats/types.js';
 
 /** The formats `--format` accepts, in the list's order: `notation, cosign or atproto`. */
-const signing = (FORMATS as readonly FormatDescriptor[]).filter((f) => f.signer !== undefined);
+const signing = FORMAT_LIST.filter((f) => f.signer !== undefined);
 const signingNames = signing.map((f) => f.name);
 export const signingList = `${signingNames.slice(0, -1).join(', ')} or ${signingNames.at(-1)}`;
 

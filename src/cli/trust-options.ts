@@ -6,13 +6,11 @@
 import type { Command } from 'commander';
 import type { TrustFlags } from '../config/flags.js';
 import { attributeName } from '../formats/flags.js';
-import { FORMATS, type FormatDescriptor } from '../formats/index.js';
+import { FORMAT_LIST } from '../formats/index.js';
 import type { FormatFlag } from '../formats/types.js';
 import { collect } from './io.js';
 
-const formatFlags: readonly FormatFlag[] = (FORMATS as readonly FormatDescriptor[]).flatMap(
-  (f) => f.flags?.options ?? [],
-);
+const formatFlags: readonly FormatFlag[] = FORMAT_LIST.flatMap((f) => f.flags?.options ?? []);
 
 export function addTrustOptions(cmd: Command): Command {
   cmd

@@ -4,7 +4,7 @@
  * flags and the section they make (src/formats/); paths become absolute there (flags are relative
  * to the working directory, the file's paths to the file's folder).
  */
-import { FORMATS, type FormatDescriptor } from '../formats/index.js';
+import { FORMAT_LIST } from '../formats/index.js';
 import type { FlagValues } from '../formats/types.js';
 import type { VouchConfigInput } from './schema.js';
 
@@ -17,7 +17,7 @@ export type TrustFlags = FlagValues & {
 /** The config fragment the flags describe; `verifierNames` lists the verifiers they configure. */
 export function configFromFlags(flags: TrustFlags): { fragment: VouchConfigInput; verifierNames: string[] } {
   const verifiers: Record<string, unknown> = {};
-  for (const format of FORMATS as readonly FormatDescriptor[]) {
+  for (const format of FORMAT_LIST) {
     const section = format.flags?.toConfig(flags);
     if (section !== undefined) verifiers[format.name] = section;
   }

@@ -8,7 +8,7 @@ import { createMemoryCache } from '../cache/memory.js';
 import type { Cache } from '../cache/types.js';
 import { Engine } from '../engine/engine.js';
 import type { Verifier } from '../engine/types.js';
-import { FORMATS, type FormatDescriptor } from '../formats/index.js';
+import { FORMAT_LIST } from '../formats/index.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { compilePolicy } from '../policy/policy.js';
 import { createRegistryClient, type RegistryClient } from '../registry/client.js';
@@ -41,7 +41,7 @@ export interface RuntimeOptions {
  */
 export async function buildVerifiers(config: VouchConfig, baseDir: string): Promise<Verifier[]> {
   const sections: Readonly<Record<string, unknown>> = config.verifiers;
-  const configured = (FORMATS as readonly FormatDescriptor[]).filter((f) => sections[f.name] !== undefined);
+  const configured = FORMAT_LIST.filter((f) => sections[f.name] !== undefined);
   // content verifiers: a report counts only when signed by one of the signature verifiers
   const signatureFormats = configured.filter((f) => f.kind === 'signature').map((f) => f.name);
   const defaultSigners = signatureFormats.length > 0 ? signatureFormats : ['notation', 'cosign'];

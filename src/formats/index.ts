@@ -18,9 +18,12 @@ export const FORMATS = [
   sbomFormat,
 ] as const;
 
+/** The same list typed by the common descriptor, for code that walks it without each format's types. */
+export const FORMAT_LIST: readonly FormatDescriptor[] = FORMATS;
+
 /** The format of that name (a `verifiers:` key, a `--format`), if there is one. */
 export function formatNamed(name: string): FormatDescriptor | undefined {
-  return (FORMATS as readonly FormatDescriptor[]).find((f) => f.name === name);
+  return FORMAT_LIST.find((f) => f.name === name);
 }
 
 export type { FormatDescriptor } from './types.js';

@@ -19,7 +19,7 @@ import { requireSignature } from '../engine/require-signature.js';
 import { verifyArtifact } from '../engine/run.js';
 import type { Artifact, Report, RunContext, Subject, Verifier } from '../engine/types.js';
 import { isVouchError } from '../errors.js';
-import { FORMATS } from '../formats/index.js';
+import { FORMAT_LIST } from '../formats/index.js';
 import { silentLogger } from '../observability/logger.js';
 import { parseReference } from '../reference/parse.js';
 import { discoverArtifacts } from '../referrers/discover.js';
@@ -124,7 +124,7 @@ async function loadConfig(
 
 /** The signature formats of the format list (config/schema.ts loads the list anyway). */
 const SIGNATURE_VERIFIERS: ReadonlySet<string> = new Set(
-  FORMATS.filter((f) => f.kind === 'signature').map((f) => f.name),
+  FORMAT_LIST.filter((f) => f.kind === 'signature').map((f) => f.name),
 );
 
 /**

@@ -21,6 +21,11 @@ export interface DispatchRequest {
   readonly reset?: boolean;
 }
 
+/** The signal's reason as an Error (undici's controller takes only Errors). */
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+}
+
 export function dispatchRequest(
   dispatcher: Dispatcher,
   url: URL,
@@ -33,7 +38,7 @@ export function dispatchRequest(
     let controller: Dispatcher.DispatchController | undefined;
     let started = false;
     const onAbort = () => {
-      const reason = signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+      const reason = abortReason(signal);
       // a request still queued gets its controller later (onRequestStart aborts it then)
       controller?.abort(reason);
       if (!started) {
@@ -47,7 +52,7 @@ export function dispatchRequest(
       onRequestStart(c) {
         controller = c;
         body.attach(c);
-        if (signal.aborted) c.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        if (signal.aborted) c.abort(abortReason(signal));
       },
       onResponseStart(_c, statusCode, headers) {
         if (started) return; // aborted before the headers came

@@ -41,6 +41,8 @@ export class ResponseBody {
   #source: BodySource | undefined;
   #paused = false;
   #reader: Reader | undefined;
+  /** Released unread: later bytes are dropped while a short rest drains. */
+  #discarding = false;
 
   /** The body of a Node stream (tests, and anything not from the dispatcher), read the same way. */
   static fromStream(stream: Readable): ResponseBody {
@@ -97,7 +99,7 @@ export class ResponseBody {
       reader.reject(err);
       return;
     }
-    if (this.#state === 'open' && this.#discarding) {
+    if (this.#discarding) {
       if (this.#received > DRAIN_BYTES) this.#stop(new Error('a discarded body was too long to drain'));
       return; // a discarded body's bytes are dropped
     }
@@ -162,8 +164,6 @@ export class ResponseBody {
     }
     return Promise.resolve();
   }
-
-  #discarding = false;
 
   #read(limit: number, truncate: boolean): Promise<Buffer> {
     if (this.#reader || this.#discarding)
